@@ -1,0 +1,66 @@
+from django.contrib import admin
+from django.utils.html import format_html
+
+from .forms import ProductImageForm, ProductImageFormSet
+from .models import Product, ProductImage
+from .services import product_ensure_primary_image, products_set_active
+
+
+def image_preview(image, size):
+    if image is None or not image.image:
+        return "—"
+    return format_html('<img src="{}" alt="" style="max-width:{}px;max-height:{}px">', image.image.url, size, size)
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    form = ProductImageForm
+    formset = ProductImageFormSet
+    extra = 1
+    min_num = 1
+    fields = ["preview", "image", "is_primary", "position", "width", "height", "sha256"]
+    readonly_fields = ["preview", "width", "height", "sha256"]
+
+    @admin.display(description="preview")
+    def preview(self, image):
+        return image_preview(image if image.pk else None, 120)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["thumbnail", "name", "external_id", "gender", "master_category", "article_type",
+                    "base_colour", "price", "is_active", "updated_at"]
+    list_display_links = ["thumbnail", "name"]
+    list_filter = ["is_active", "gender", "master_category", "article_type", "base_colour"]
+    search_fields = ["name", "=external_id", "=id"]
+    list_per_page = 50
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [ProductImageInline]
+    actions = ["activate", "deactivate"]
+    fieldsets = [
+        (None, {"fields": ["name", "external_id", "price", "is_active"]}),
+        ("Attributes", {"fields": ["gender", "master_category", "sub_category", "article_type",
+                                   "base_colour", "season", "year", "usage"]}),
+        ("History", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("images")
+
+    @admin.display(description="photo")
+    def thumbnail(self, product):
+        return image_preview(product.primary_image, 60)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        product_ensure_primary_image(product=form.instance)
+
+    @admin.action(description="Activate selected products")
+    def activate(self, request, queryset):
+        count = products_set_active(queryset=queryset, is_active=True)
+        self.message_user(request, f"{count} product(s) activated.")
+
+    @admin.action(description="Deactivate selected products")
+    def deactivate(self, request, queryset):
+        count = products_set_active(queryset=queryset, is_active=False)
+        self.message_user(request, f"{count} product(s) deactivated.")

@@ -1,0 +1,37 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .images import check_image_upload
+from .models import ProductImage
+
+
+class ProductImageForm(forms.ModelForm):
+    """An admin upload: refused with a form error unless it is a usable image."""
+
+    class Meta:
+        model = ProductImage
+        fields = ["image", "is_primary", "position"]
+
+    def clean_image(self):
+        upload = self.cleaned_data["image"]
+        if upload and "image" in self.changed_data:
+            checked = check_image_upload(upload)
+            self.instance.sha256 = checked.sha256
+            upload.seek(0)
+        return upload
+
+
+class ProductImageFormSet(forms.BaseInlineFormSet):
+    """Across a product's images: no photo twice, at most one primary."""
+
+    def clean(self):
+        super().clean()
+        kept = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        if sum(1 for form in kept if form.cleaned_data.get("is_primary")) > 1:
+            raise ValidationError("Mark only one image as primary.")
+        seen = set()
+        for form in kept:
+            sha256 = form.instance.sha256
+            if sha256 in seen:
+                form.add_error("image", "This product already has this exact image.")
+            seen.add(sha256)

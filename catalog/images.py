@@ -1,0 +1,83 @@
+"""Checking uploaded image files before anything is stored."""
+import hashlib
+import io
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from PIL import Image, UnidentifiedImageError
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    content: bytes
+    width: int
+    height: int
+    sha256: str
+    format: str
+
+
+def read_upload(file):
+    """All bytes of an uploaded file or an open binary file, from the start."""
+    if hasattr(file, "seek"):
+        file.seek(0)
+    if hasattr(file, "chunks"):
+        return b"".join(file.chunks())
+    return file.read()
+
+
+def file_too_large_error(size, limit):
+    return ValidationError(
+        "The file is %(size)s; the limit is %(limit)s.",
+        code="file_too_large",
+        params={"size": filesizeformat(size), "limit": filesizeformat(limit)},
+    )
+
+
+def check_image_bytes(content, *, max_bytes=None, max_pixels=None):
+    """Return a CheckedImage, or raise ValidationError saying what is wrong with the file.
+
+    Refuses empty files, files over the size limit, files that are not a decodable image
+    (truncated or corrupt included) and images with more pixels than the limit, which is
+    checked from the header before any pixel is decoded (decompression bombs).
+    """
+    max_bytes = settings.CATALOG_MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
+    max_pixels = settings.CATALOG_MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
+    if not content:
+        raise ValidationError("The file is empty.", code="empty")
+    if len(content) > max_bytes:
+        raise file_too_large_error(len(content), max_bytes)
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            width, height = image.size
+            image_format = image.format
+            if width * height > max_pixels:
+                raise ValidationError(
+                    "The image is %(width)sx%(height)s pixels; the limit is %(limit)s pixels.",
+                    code="too_many_pixels",
+                    params={"width": width, "height": height, "limit": f"{max_pixels:,}"},
+                )
+            # Decoding a JPEG at reduced scale still reads every compressed byte, so it
+            # catches truncated files at a fraction of the cost of a full decode.
+            image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            image.load()
+    except Image.DecompressionBombError:
+        raise ValidationError("The image has far too many pixels.", code="too_many_pixels")
+    except UnidentifiedImageError:
+        raise ValidationError("The file is not an image that can be read (JPEG, PNG, WebP, ...).", code="not_an_image")
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ValidationError("The image file is damaged: %(error)s.", code="corrupt_image", params={"error": error})
+    return CheckedImage(
+        content=content, width=width, height=height,
+        sha256=hashlib.sha256(content).hexdigest(), format=image_format,
+    )
+
+
+def check_image_upload(file, **limits):
+    """check_image_bytes for an uploaded file; refuses an oversized upload before reading it."""
+    max_bytes = limits.get("max_bytes") or settings.CATALOG_MAX_UPLOAD_BYTES
+    size = getattr(file, "size", None)
+    if size is not None and size > max_bytes:
+        raise file_too_large_error(size, max_bytes)
+    return check_image_bytes(read_upload(file), **limits)

@@ -1,0 +1,243 @@
+"""Import a catalogue folder in the Kaggle "Fashion Product Images" layout.
+
+The folder holds `styles.csv` (id, gender, masterCategory, subCategory, articleType,
+baseColour, season, year, usage, productDisplayName, and optionally price) and
+`images/<id>.jpg`. Rows are checked, then written in batches: each batch is one
+transaction, so an interrupted import never leaves a product without its photo.
+"""
+import csv
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from .images import check_image_bytes
+from .models import Gender, Product, ProductImage, product_image_path
+
+REQUIRED_COLUMNS = ["id", "gender", "masterCategory", "subCategory", "articleType", "productDisplayName"]
+# CSV column -> Product field, for the columns that are copied as text.
+TEXT_COLUMNS = {
+    "productDisplayName": "name",
+    "masterCategory": "master_category",
+    "subCategory": "sub_category",
+    "articleType": "article_type",
+    "baseColour": "base_colour",
+    "season": "season",
+    "usage": "usage",
+}
+PRODUCT_FIELDS = ["name", "gender", "master_category", "sub_category", "article_type",
+                  "base_colour", "season", "year", "usage", "price"]
+EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+GENDERS = {choice.value.lower(): choice.value for choice in Gender}
+
+
+class ImportFolderError(Exception):
+    """The path is not a catalogue folder in the Kaggle layout."""
+
+
+class BadRow(Exception):
+    """A row that cannot be imported; the message says why."""
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list = field(default_factory=list)  # (CSV line number, reason)
+
+    @property
+    def imported(self):
+        return self.created + self.updated + self.unchanged
+
+
+@dataclass
+class Row:
+    line: int
+    external_id: str
+    fields: dict
+    image_path: Path
+
+
+def catalog_import(*, path, limit=None, batch_size=500, progress=True):
+    """Import the folder at `path`; returns an ImportReport. Safe to run again."""
+    folder = Path(path)
+    csv_path, images_dir = folder / "styles.csv", folder / "images"
+    if not csv_path.is_file() or not images_dir.is_dir():
+        raise ImportFolderError(f"{folder} is not a catalogue folder: it needs styles.csv and an images/ folder.")
+    report = ImportReport()
+    with open(csv_path, newline="", encoding="utf-8-sig") as csv_file:
+        reader = csv.DictReader(csv_file)
+        missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or [])]
+        if missing:
+            raise ImportFolderError(f"{csv_path} lacks the column(s): {', '.join(missing)}.")
+        rows = list(parse_rows(reader, images_dir, report, limit))
+    with tqdm(total=len(rows), desc="Importing", unit=" products", disable=not progress) as bar:
+        for batch in batched(rows, batch_size):
+            import_batch(batch, report)
+            bar.update(len(batch))
+    return report
+
+
+def parse_rows(reader, images_dir, report, limit):
+    """Yield a Row for every good CSV row; bad rows go to the report."""
+    seen = {}
+    for count, record in enumerate(reader, start=1):
+        if limit is not None and count > limit:
+            return
+        line = reader.line_num
+        try:
+            row = parse_row(record, line, images_dir)
+            if row.external_id in seen:
+                raise BadRow(f"id {row.external_id} already appears on line {seen[row.external_id]}")
+            seen[row.external_id] = line
+            yield row
+        except BadRow as error:
+            report.skipped.append((line, str(error)))
+
+
+def parse_row(record, line, images_dir):
+    def value(column):
+        return (record.get(column) or "").strip()
+
+    empty = [column for column in REQUIRED_COLUMNS if not value(column)]
+    if empty:
+        raise BadRow(f"missing {', '.join(empty)}")
+    external_id = value("id")
+    if not EXTERNAL_ID.match(external_id):
+        raise BadRow(f"id {external_id!r} must be letters, digits, '-' or '_' (at most 64)")
+    gender = GENDERS.get(value("gender").lower())
+    if gender is None:
+        raise BadRow(f"gender {value('gender')!r} is not one of {', '.join(GENDERS.values())}")
+    fields = {name: value(column) for column, name in TEXT_COLUMNS.items()}
+    too_long = [name for name, text in fields.items() if len(text) > Product._meta.get_field(name).max_length]
+    if too_long:
+        raise BadRow(f"{', '.join(too_long)} too long")
+    fields["gender"] = gender
+    fields["year"] = parse_year(value("year"))
+    fields["price"] = parse_price(value("price"))
+    return Row(line=line, external_id=external_id, fields=fields, image_path=images_dir / f"{external_id}.jpg")
+
+
+def parse_year(text):
+    if not text:
+        return None
+    if not text.isdigit() or not 1900 <= int(text) <= 2100:
+        raise BadRow(f"year {text!r} is not a year between 1900 and 2100")
+    return int(text)
+
+
+def parse_price(text):
+    if not text:
+        return None
+    try:
+        price = Decimal(text)
+    except InvalidOperation:
+        raise BadRow(f"price {text!r} is not a number")
+    if not price.is_finite() or price < 0 or price >= Decimal("1e8"):
+        raise BadRow(f"price {text!r} must be between 0 and 99,999,999.99")
+    return price.quantize(Decimal("0.01"))
+
+
+def batched(rows, size):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def read_photo(row):
+    """The checked photo of a row; raises BadRow when it is missing or unusable."""
+    try:
+        content = row.image_path.read_bytes()
+    except FileNotFoundError:
+        raise BadRow(f"image images/{row.image_path.name} is missing")
+    except OSError as error:
+        raise BadRow(f"image images/{row.image_path.name} cannot be read: {error}")
+    try:
+        return check_image_bytes(content)
+    except ValidationError as error:
+        raise BadRow(f"image images/{row.image_path.name}: {' '.join(error.messages)}")
+
+
+def import_batch(batch, report):
+    photos = {}
+    good_rows = []
+    for row in batch:
+        try:
+            photos[row.external_id] = read_photo(row)
+            good_rows.append(row)
+        except BadRow as error:
+            report.skipped.append((row.line, str(error)))
+    written_files = []
+    try:
+        with transaction.atomic():
+            write_batch(good_rows, photos, report, written_files)
+    except BaseException:
+        # The transaction rolled back: remove the photos it had stored, so an
+        # interrupted import leaves nothing behind.
+        for name in written_files:
+            default_storage.delete(name)
+        raise
+
+
+def write_batch(rows, photos, report, written_files):
+    existing = {
+        product.external_id: product
+        for product in Product.objects.filter(external_id__in=[row.external_id for row in rows]).prefetch_related("images")
+    }
+    new_products, changed_products = [], []
+    now = timezone.now()
+    for row in rows:
+        product = existing.get(row.external_id)
+        if product is None:
+            new_products.append(Product(external_id=row.external_id, **row.fields))
+        elif any(getattr(product, name) != row.fields[name] for name in PRODUCT_FIELDS):
+            for name in PRODUCT_FIELDS:
+                setattr(product, name, row.fields[name])
+            product.updated_at = now
+            changed_products.append(product)
+    Product.objects.bulk_create(new_products)
+    Product.objects.bulk_update(changed_products, PRODUCT_FIELDS + ["updated_at"])
+    products = {product.external_id: product for product in [*existing.values(), *new_products]}
+
+    new_images, replaced_photo_ids = [], set()
+    for row in rows:
+        product, photo = products[row.external_id], photos[row.external_id]
+        known_hashes = {image.sha256 for image in product.images.all()} if row.external_id in existing else set()
+        if photo.sha256 in known_hashes:
+            continue
+        if known_hashes:
+            replaced_photo_ids.add(product.pk)
+        image = ProductImage(product=product, sha256=photo.sha256, width=photo.width, height=photo.height,
+                             is_primary=True, position=len(known_hashes))
+        image.image.name = store_photo(image, photo, written_files)
+        new_images.append(image)
+    # A changed photo becomes the primary image; the earlier one is kept as a second image.
+    ProductImage.objects.filter(product_id__in=replaced_photo_ids, is_primary=True).update(is_primary=False)
+    ProductImage.objects.bulk_create(new_images)
+
+    changed_ids = {product.pk for product in changed_products} | replaced_photo_ids
+    report.created += len(new_products)
+    report.updated += len(changed_ids)
+    report.unchanged += len(rows) - len(new_products) - len(changed_ids)
+
+
+def store_photo(image, photo, written_files):
+    """Save the photo under its content-addressed name, reusing an identical file already there."""
+    name = product_image_path(image, f"photo.{photo.format.lower()}")
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(photo.content))
+        written_files.append(name)
+    return name

@@ -1,0 +1,90 @@
+from django.db import models
+from django.db.models import Q
+
+
+class Gender(models.TextChoices):
+    MEN = "Men"
+    WOMEN = "Women"
+    BOYS = "Boys"
+    GIRLS = "Girls"
+    UNISEX = "Unisex"
+
+
+class Product(models.Model):
+    """A catalogue item, with the attributes of the Kaggle "Fashion Product Images" styles.csv."""
+
+    external_id = models.CharField(
+        max_length=64, unique=True, null=True, blank=True,
+        help_text="Id in the source catalogue (styles.csv `id`); empty for products made in the admin.",
+    )
+    name = models.CharField(max_length=255)
+    gender = models.CharField(max_length=16, choices=Gender.choices)
+    master_category = models.CharField("category", max_length=64)
+    sub_category = models.CharField(max_length=64)
+    article_type = models.CharField(max_length=64)
+    base_colour = models.CharField("colour", max_length=32, blank=True)
+    season = models.CharField(max_length=16, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    usage = models.CharField(max_length=32, blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["is_active", "gender"]),
+            models.Index(fields=["is_active", "master_category"]),
+            models.Index(fields=["is_active", "article_type"]),
+            models.Index(fields=["is_active", "base_colour"]),
+            models.Index(fields=["price"]),
+            models.Index(fields=["name"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__isnull=True) | Q(price__gte=0), name="product_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def primary_image(self):
+        """The primary image, using prefetched images when the queryset has them."""
+        images = list(self.images.all())
+        return next((image for image in images if image.is_primary), images[0] if images else None)
+
+
+def product_image_path(image, filename):
+    # The content hash in the name makes the path deterministic: re-importing the same
+    # photo reuses the file instead of piling up copies.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    owner = image.product.external_id or f"p{image.product_id}"
+    return f"products/{owner}/{image.sha256[:16]}.{extension}"
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, related_name="images", on_delete=models.CASCADE)
+    image = models.ImageField(upload_to=product_image_path, width_field="width", height_field="height")
+    width = models.PositiveIntegerField(editable=False)
+    height = models.PositiveIntegerField(editable=False)
+    sha256 = models.CharField("content hash", max_length=64, editable=False)
+    is_primary = models.BooleanField("primary", default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_primary", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "sha256"], name="unique_image_per_product",
+                violation_error_message="This product already has this exact image.",
+            ),
+            models.UniqueConstraint(
+                fields=["product"], condition=Q(is_primary=True), name="one_primary_image_per_product",
+                violation_error_message="A product has only one primary image.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product} ({self.width}x{self.height})"

@@ -1,0 +1,44 @@
+"""Writes to the catalogue. Views, the admin, commands and the API call these."""
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from .images import check_image_upload
+from .models import ProductImage
+
+
+@transaction.atomic
+def product_image_add(*, product, file, make_primary=False):
+    """Check and store one uploaded photo of a product.
+
+    Raises ValidationError (and stores nothing) when the file is not a usable image or
+    the product already has this exact photo. The product's first image becomes primary.
+    """
+    checked = check_image_upload(file)
+    if product.images.filter(sha256=checked.sha256).exists():
+        raise ValidationError("This product already has this exact image.", code="duplicate_image")
+    has_primary = product.images.filter(is_primary=True).exists()
+    if make_primary and has_primary:
+        product.images.update(is_primary=False)
+    image = ProductImage(
+        product=product, sha256=checked.sha256, width=checked.width, height=checked.height,
+        is_primary=make_primary or not has_primary, position=product.images.count(),
+    )
+    image.image.save(getattr(file, "name", None) or "photo.jpg", ContentFile(checked.content), save=False)
+    image.save()
+    return image
+
+
+def product_ensure_primary_image(*, product):
+    """Make the first image primary when a product has images but none is primary."""
+    if not product.images.filter(is_primary=True).exists():
+        first = product.images.order_by("position", "id").first()
+        if first is not None:
+            first.is_primary = True
+            first.save(update_fields=["is_primary"])
+
+
+def products_set_active(*, queryset, is_active):
+    """Activate or deactivate products in bulk; returns how many changed."""
+    return queryset.exclude(is_active=is_active).update(is_active=is_active)
+

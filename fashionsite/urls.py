@@ -1,0 +1,19 @@
+import re
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("catalog.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    # django.conf.urls.static.static() only works with DEBUG on; SERVE_MEDIA also
+    # lets a laptop run with DEBUG off and still show product photos.
+    urlpatterns += [
+        re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", serve,
+                {"document_root": settings.MEDIA_ROOT}),
+    ]
