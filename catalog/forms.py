@@ -17,6 +17,7 @@ class ProductImageForm(forms.ModelForm):
         if upload and "image" in self.changed_data:
             checked = check_image_upload(upload)
             self.instance.sha256 = checked.sha256
+            self.instance.width, self.instance.height = checked.width, checked.height
             upload.seek(0)
         return upload
 

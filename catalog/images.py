@@ -27,11 +27,15 @@ def read_upload(file):
     return file.read()
 
 
+def readable_size(size):
+    return filesizeformat(size).replace("\xa0", " ")
+
+
 def file_too_large_error(size, limit):
     return ValidationError(
         "The file is %(size)s; the limit is %(limit)s.",
         code="file_too_large",
-        params={"size": filesizeformat(size), "limit": filesizeformat(limit)},
+        params={"size": readable_size(size), "limit": readable_size(limit)},
     )
 
 

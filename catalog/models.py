@@ -65,7 +65,8 @@ def product_image_path(image, filename):
 
 class ProductImage(models.Model):
     product = models.ForeignKey(Product, related_name="images", on_delete=models.CASCADE)
-    image = models.ImageField(upload_to=product_image_path, width_field="width", height_field="height")
+    # Width, height and hash are measured once, when the upload is checked.
+    image = models.ImageField(upload_to=product_image_path)
     width = models.PositiveIntegerField(editable=False)
     height = models.PositiveIntegerField(editable=False)
     sha256 = models.CharField("content hash", max_length=64, editable=False)

@@ -1,0 +1,80 @@
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import IntegrityError
+
+from catalog.models import ProductImage
+from catalog.services import product_image_add
+from tests.factories import ProductFactory, ProductImageFactory
+from tests.images import image_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(content, name="photo.jpg"):
+    return SimpleUploadedFile(name, content)
+
+
+def test_first_image_becomes_primary_and_records_size_and_hash():
+    product = ProductFactory(image=None)
+    image = product_image_add(product=product, file=upload(image_bytes(size=(80, 60))))
+    assert image.is_primary
+    assert (image.width, image.height) == (80, 60)
+    assert len(image.sha256) == 64
+    assert product.primary_image == image
+
+
+def test_a_second_image_is_not_primary_unless_asked():
+    product = ProductFactory()
+    second = ProductImageFactory(product=product)
+    assert not second.is_primary
+    third = ProductImageFactory(product=product, make_primary=True)
+    assert list(product.images.filter(is_primary=True)) == [third]
+
+
+def test_same_photo_twice_on_one_product_is_refused_and_nothing_is_stored(media_root):
+    product = ProductFactory(image=None)
+    content = image_bytes()
+    product_image_add(product=product, file=upload(content))
+    files_before = sorted(media_root.rglob("*"))
+    with pytest.raises(ValidationError, match="already has this exact image"):
+        product_image_add(product=product, file=upload(content, "again.jpg"))
+    assert product.images.count() == 1
+    assert sorted(media_root.rglob("*")) == files_before
+
+
+def test_same_photo_on_two_products_is_allowed():
+    content = image_bytes()
+    for product in ProductFactory.create_batch(2, image=None):
+        product_image_add(product=product, file=upload(content))
+    assert ProductImage.objects.count() == 2
+
+
+def test_database_refuses_duplicate_hash_per_product():
+    image = ProductImageFactory()
+    with pytest.raises(IntegrityError):
+        ProductImage.objects.create(product=image.product, image=image.image.name, width=1, height=1,
+                                    sha256=image.sha256)
+
+
+def test_database_refuses_two_primary_images():
+    image = ProductImageFactory()
+    with pytest.raises(IntegrityError):
+        ProductImage.objects.create(product=image.product, image=image.image.name, width=1, height=1,
+                                    sha256="0" * 64, is_primary=True)
+
+
+def test_database_refuses_negative_price():
+    with pytest.raises(IntegrityError):
+        ProductFactory(price=Decimal("-1.00"), image=None)
+
+
+def test_filtered_fields_are_indexed():
+    from catalog.models import Product
+
+    indexed = {tuple(index.fields) for index in Product._meta.indexes}
+    for field in ["gender", "master_category", "article_type", "base_colour"]:
+        assert ("is_active", field) in indexed
+    assert ("price",) in indexed
