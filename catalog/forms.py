@@ -28,6 +28,8 @@ class ProductImageFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         kept = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        if not kept:
+            raise ValidationError("A product needs at least one photo.")
         if sum(1 for form in kept if form.cleaned_data.get("is_primary")) > 1:
             raise ValidationError("Mark only one image as primary.")
         seen = set()

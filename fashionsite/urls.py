@@ -5,6 +5,10 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+def serve_media(request, path):
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("catalog.urls")),
@@ -14,6 +18,5 @@ if settings.SERVE_MEDIA:
     # django.conf.urls.static.static() only works with DEBUG on; SERVE_MEDIA also
     # lets a laptop run with DEBUG off and still show product photos.
     urlpatterns += [
-        re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", serve,
-                {"document_root": settings.MEDIA_ROOT}),
+        re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", serve_media),
     ]

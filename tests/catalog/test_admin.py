@@ -1,0 +1,136 @@
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from catalog.models import Product, ProductImage
+from tests.factories import ProductFactory
+from tests.images import image_bytes
+
+pytestmark = pytest.mark.django_db
+ADD_URL = reverse("admin:catalog_product_add")
+
+
+def product_form(*uploads, **fields):
+    """POST data for the admin's add-product page, with one inline form per upload."""
+    data = {
+        "name": "Roadster Men Navy Shirt", "external_id": "", "price": "", "is_active": "on",
+        "gender": "Men", "master_category": "Apparel", "sub_category": "Topwear", "article_type": "Shirts",
+        "base_colour": "Navy Blue", "season": "", "year": "", "usage": "",
+        "images-TOTAL_FORMS": str(len(uploads)), "images-INITIAL_FORMS": "0",
+        "images-MIN_NUM_FORMS": "1", "images-MAX_NUM_FORMS": "1000",
+    } | fields
+    for number, upload in enumerate(uploads):
+        data[f"images-{number}-image"] = upload
+        data[f"images-{number}-position"] = str(number)
+    return data
+
+
+def upload(content, name="photo.jpg"):
+    return SimpleUploadedFile(name, content, content_type="image/jpeg")
+
+
+def stored_files(media_root):
+    return [path for path in media_root.rglob("*") if path.is_file()]
+
+
+def test_adding_a_product_with_a_photo(admin_client, media_root):
+    response = admin_client.post(ADD_URL, product_form(upload(image_bytes(size=(90, 120)))))
+    assert response.status_code == 302
+    product = Product.objects.get(name="Roadster Men Navy Shirt")
+    image = product.primary_image
+    assert (image.width, image.height, len(image.sha256)) == (90, 120, 64)
+    assert len(stored_files(media_root)) == 1
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"GIF89a but not really", "Upload a valid image."),
+    (b"", "The submitted file is empty."),
+    (image_bytes(size=(400, 300))[:-800], "The image file is damaged"),
+])
+def test_a_file_that_is_not_an_image_gets_a_form_error_and_nothing_is_stored(admin_client, media_root, content, message):
+    response = admin_client.post(ADD_URL, product_form(upload(content)))
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Product.objects.exists()
+    assert stored_files(media_root) == []
+
+
+def test_an_oversized_upload_gets_a_form_error(admin_client, settings, media_root):
+    settings.CATALOG_MAX_UPLOAD_BYTES = 500
+    response = admin_client.post(ADD_URL, product_form(upload(image_bytes(size=(400, 400)))))
+    assert "the limit is 500 bytes" in response.content.decode()
+    assert not Product.objects.exists()
+    assert stored_files(media_root) == []
+
+
+def test_a_decompression_bomb_gets_a_form_error(admin_client, settings, media_root):
+    settings.CATALOG_MAX_IMAGE_PIXELS = 1_000_000
+    buffer = io.BytesIO()
+    Image.new("1", (4000, 4000)).save(buffer, format="PNG")
+    response = admin_client.post(ADD_URL, product_form(upload(buffer.getvalue(), "bomb.png")))
+    assert "4000x4000 pixels; the limit is 1,000,000 pixels" in response.content.decode()
+    assert not Product.objects.exists()
+
+
+def test_the_same_photo_twice_gets_a_form_error(admin_client, media_root):
+    content = image_bytes()
+    response = admin_client.post(ADD_URL, product_form(upload(content), upload(content, "copy.jpg")))
+    assert "already has this exact image" in response.content.decode()
+    assert not Product.objects.exists()
+    assert stored_files(media_root) == []
+
+
+def test_a_product_needs_a_photo(admin_client):
+    response = admin_client.post(ADD_URL, product_form())
+    assert response.status_code == 200
+    assert "A product needs at least one photo." in response.content.decode()
+
+
+def test_two_primary_images_get_a_form_error(admin_client):
+    data = product_form(upload(image_bytes()), upload(image_bytes(colour=(0, 0, 0))))
+    data["images-0-is_primary"] = data["images-1-is_primary"] = "on"
+    response = admin_client.post(ADD_URL, data)
+    assert "Mark only one image as primary." in response.content.decode()
+
+
+def test_the_first_photo_becomes_primary_when_none_is_marked(admin_client):
+    admin_client.post(ADD_URL, product_form(upload(image_bytes()), upload(image_bytes(colour=(0, 0, 0)))))
+    images = ProductImage.objects.order_by("position")
+    assert [image.is_primary for image in images] == [True, False]
+
+
+def test_changelist_shows_thumbnails_and_searches_by_id(admin_client):
+    wanted = ProductFactory(external_id="15970", name="Turtle Check Men Navy Blue Shirt")
+    ProductFactory(name="Puma Black Shoes")
+    response = admin_client.get(reverse("admin:catalog_product_changelist"), {"q": "15970"})
+    page = response.content.decode()
+    assert "Turtle Check Men Navy Blue Shirt" in page
+    assert "Puma Black Shoes" not in page
+    assert wanted.primary_image.image.url in page
+
+
+def test_changelist_filters_by_article_type_and_colour(admin_client):
+    ProductFactory(name="A navy shirt", article_type="Shirts", base_colour="Navy Blue")
+    ProductFactory(name="A black watch", article_type="Watches", base_colour="Black")
+    url = reverse("admin:catalog_product_changelist")
+    page = admin_client.get(url, {"article_type": "Watches", "base_colour": "Black"}).content.decode()
+    assert "A black watch" in page and "A navy shirt" not in page
+
+
+def test_change_page_shows_image_previews(admin_client):
+    product = ProductFactory()
+    page = admin_client.get(reverse("admin:catalog_product_change", args=[product.pk])).content.decode()
+    assert f'<img src="{product.primary_image.image.url}"' in page
+
+
+@pytest.mark.parametrize("action, before, after", [("deactivate", True, False), ("activate", False, True)])
+def test_bulk_activate_and_deactivate(admin_client, action, before, after):
+    products = ProductFactory.create_batch(3, is_active=before)
+    response = admin_client.post(reverse("admin:catalog_product_changelist"), {
+        "action": action, "_selected_action": [product.pk for product in products[:2]],
+    }, follow=True)
+    assert "2 product(s)" in response.content.decode()
+    assert [Product.objects.get(pk=product.pk).is_active for product in products] == [after, after, before]
