@@ -1,0 +1,26 @@
+# The two commands of the quick start:  make run  and  make test
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8000
+BIN := $(VENV)/bin
+
+.PHONY: run setup test
+
+## Set up everything (virtualenv, packages, database, demo catalogue) and serve the shop.
+run: setup
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+## Install, migrate and import the demo catalogue (safe to run again).
+setup: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py import_catalog data/demo-catalogue
+
+## Run the whole test suite.
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
