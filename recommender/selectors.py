@@ -1,0 +1,95 @@
+"""Reads of the recommender: "more like this" and search by photo."""
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+import numpy as np
+
+from catalog.images import check_image_upload
+from catalog.models import Product, ProductImage
+
+from .embedding import embed_files, fingerprint
+from .models import ImageEmbedding
+from .services import current_index
+
+
+@dataclass(frozen=True)
+class ProductFilters:
+    """Attribute filters applied inside the nearest-neighbour search."""
+
+    gender: str | None = None
+    master_category: str | None = None
+    article_type: str | None = None
+    base_colour: str | None = None
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+
+    def __bool__(self):
+        return any(getattr(self, item.name) not in (None, "") for item in fields(self))
+
+    def apply(self, products):
+        lookups = {"gender": self.gender, "master_category": self.master_category,
+                   "article_type": self.article_type, "base_colour": self.base_colour,
+                   "price__gte": self.price_min, "price__lte": self.price_max}
+        return products.filter(**{lookup: value for lookup, value in lookups.items() if value not in (None, "")})
+
+
+@dataclass(frozen=True)
+class SimilarProduct:
+    product: Product
+    score: float  # inner product of shape-and-colour vectors, in [-1, 1]
+
+
+def similar_products(*, product, k=25, filters=None):
+    """The k products that look most like `product`: never itself, never inactive, one entry per product."""
+    vector = product_vector(product)
+    if vector is None:
+        return []
+    return nearest_products(vector, k=k, filters=filters, exclude_product_id=product.pk)
+
+
+def search_by_image(*, upload, k=25, filters=None):
+    """The k products that look most like an uploaded photo; raises ValidationError for a bad upload."""
+    checked = check_image_upload(upload)
+    return nearest_products(embed_files([checked.content])[0], k=k, filters=filters)
+
+
+def product_vector(product):
+    """The stored vector of the product's primary photo (or of another photo when that one has none)."""
+    rows = (ImageEmbedding.objects.filter(image__product=product, fingerprint=fingerprint())
+            .order_by("-image__is_primary", "image__position", "image_id").values_list("vector", flat=True))
+    first = rows.first()
+    return None if first is None else ImageEmbedding.from_bytes(first)
+
+
+def nearest_products(vector, *, k, filters=None, exclude_product_id=None):
+    """Search the index, widening the shortlist until k distinct products pass the filters."""
+    index = current_index(fingerprint())
+    products = Product.objects.filter(is_active=True)
+    if filters:
+        products = filters.apply(products)
+    if exclude_product_id is not None:
+        products = products.exclude(pk=exclude_product_id)
+    allowed_ids = list(ProductImage.objects.filter(product__in=products).values_list("id", flat=True)) \
+        if filters else None
+    shortlist = 2 * k + 8
+    while True:
+        scores, ids = index.search(np.asarray(vector, np.float32), shortlist, allowed_ids)
+        best = best_per_product(scores[0], ids[0], products)
+        if len(best) >= k or shortlist >= len(index):
+            break
+        shortlist *= 4
+    ranked = list(best.items())[:k]
+    found = products.prefetch_related("images").in_bulk([product_id for product_id, _ in ranked])
+    return [SimilarProduct(found[product_id], float(score)) for product_id, score in ranked]
+
+
+def best_per_product(scores, ids, products):
+    """{product id: best score}, best first, for the image ids of products in the queryset."""
+    owners = dict(ProductImage.objects.filter(id__in=[int(i) for i in ids if i >= 0], product__in=products)
+                  .values_list("id", "product_id"))
+    best = {}
+    for score, image_id in zip(scores, ids):
+        product_id = owners.get(int(image_id))
+        if product_id is not None and product_id not in best:
+            best[product_id] = score
+    return best

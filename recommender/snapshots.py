@@ -1,0 +1,88 @@
+"""Versioned index files: `<RECOMMENDER_INDEX_DIR>/<fingerprint>/v<version>.faiss`.
+
+Writers publish a new version (atomic write, then the older files are pruned) under a
+file lock; readers load the newest version and look for a newer one at most once a
+second. The files are derived data: any of them can be deleted and rebuilt.
+"""
+import fcntl
+import re
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+
+from .index import FaissFlatIndex
+
+VERSION_FILE = re.compile(r"^v(\d{8})\.faiss$")
+KEEP_VERSIONS = 2  # a reader that just listed the folder can still open the previous file
+
+
+def snapshot_dir(fingerprint):
+    return Path(settings.RECOMMENDER_INDEX_DIR) / re.sub(r"[^A-Za-z0-9_.-]", "_", fingerprint)
+
+
+def versions(fingerprint):
+    """Published versions, oldest first, as (version, path)."""
+    folder = snapshot_dir(fingerprint)
+    if not folder.is_dir():
+        return []
+    found = [(int(match.group(1)), folder / match.group(0))
+             for match in map(VERSION_FILE.match, (path.name for path in folder.iterdir())) if match]
+    return sorted(found)
+
+
+def latest_version(fingerprint):
+    """(version, path) of the newest snapshot, or (0, None)."""
+    found = versions(fingerprint)
+    return found[-1] if found else (0, None)
+
+
+@contextmanager
+def writer_lock(fingerprint):
+    """Serialise writers of one fingerprint's index (other processes included)."""
+    folder = snapshot_dir(fingerprint)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def publish(fingerprint, index):
+    """Write `index` as the next version; call under writer_lock. Returns the version."""
+    version = latest_version(fingerprint)[0] + 1
+    index.save(snapshot_dir(fingerprint) / f"v{version:08d}.faiss")
+    for _, old in versions(fingerprint)[:-KEEP_VERSIONS]:
+        old.unlink(missing_ok=True)
+    return version
+
+
+def load_latest(fingerprint):
+    """The newest published index, or None."""
+    _, path = latest_version(fingerprint)
+    return FaissFlatIndex.load(path) if path else None
+
+
+class LoadedIndex:
+    """A reader's copy of the newest snapshot, reloaded when a newer version appears."""
+
+    CHECK_EVERY_SECONDS = 1.0
+
+    def __init__(self, fingerprint):
+        self.fingerprint = fingerprint
+        self.version = 0
+        self.index = None
+        self.checked_at = 0.0
+
+    def newest(self, force=False):
+        """The newest published index, or None when there is none yet."""
+        now = time.monotonic()
+        if force or self.index is None or now - self.checked_at >= self.CHECK_EVERY_SECONDS:
+            self.checked_at = now
+            version, path = latest_version(self.fingerprint)
+            if version > self.version:
+                self.index, self.version = FaissFlatIndex.load(path), version
+        return self.index
