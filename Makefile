@@ -10,10 +10,12 @@ BIN := $(VENV)/bin
 run: setup
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## Install, migrate and import the demo catalogue (safe to run again).
+## Install, migrate, import the demo catalogue, embed its photos and build the index (safe to run again).
 setup: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py import_catalog data/demo-catalogue
+	$(BIN)/python manage.py embed_catalog
+	$(BIN)/python manage.py build_index
 
 ## Run the whole test suite.
 test: $(VENV)/.installed

@@ -118,7 +118,7 @@ class Backbone:
     """A pretrained CNN without its classifier: photos in, feature maps out."""
 
     name: str
-    channels: int
+    descriptor_size: int  # channels of all the maps feature_maps returns
     mean: tuple
     std: tuple
 
@@ -127,7 +127,8 @@ class Backbone:
         self.device = device
 
     def feature_maps(self, batch):
-        """(N, 3, H, W) normalised float tensor -> (N, channels, h, w) feature maps."""
+        """(N, 3, H, W) normalised float tensor -> list of (N, C, h, w) feature maps:
+        the last map first, then the intermediate ones the descriptor also pools."""
         import torch
 
         with torch.inference_mode():
@@ -135,7 +136,7 @@ class Backbone:
 
 
 class ResNet50(Backbone):
-    name, channels = "resnet50", 2048
+    name, descriptor_size = "resnet50", 2048
     mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
     @classmethod
@@ -154,11 +155,11 @@ class ResNet50(Backbone):
     def forward(self, batch):
         model = self.model
         x = model.maxpool(model.relu(model.bn1(model.conv1(batch))))
-        return model.layer4(model.layer3(model.layer2(model.layer1(x))))
+        return [model.layer4(model.layer3(model.layer2(model.layer1(x))))]
 
 
 class EfficientNetLite0(Backbone):
-    name, channels = "efficientnet_lite0", 1280
+    name, descriptor_size = "efficientnet_lite0", 1280 + 192 + 112
     mean, std = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
 
     @classmethod
@@ -172,7 +173,13 @@ class EfficientNetLite0(Backbone):
         return cls(model, device)
 
     def forward(self, batch):
-        return self.model.forward_features(batch)
+        """timm's forward_features, keeping the outputs of blocks 4 (112 ch, 14x14) and 5 (192 ch, 7x7)."""
+        model = self.model
+        x = model.bn1(model.conv_stem(batch))
+        kept = {}
+        for number, block in enumerate(model.blocks):
+            x = kept[number] = block(x)
+        return [model.bn2(model.conv_head(x)), kept[5], kept[4]]
 
 
 def remap_in_order(source, target):

@@ -38,3 +38,14 @@ def evaluate(vectors, article_types, colours, k=10):
         "precision_article_type": round(p_type, 4), "map_article_type": round(map_type, 4),
         "precision_article_type_colour": round(p_strict, 4), "map_article_type_colour": round(map_strict, 4),
     }
+
+
+def format_table(results_by_variant):
+    """A plain-text table of evaluate() results, one row per variant."""
+    lines = [f"{'variant':<40} {'queries':>7} {'P@k type':>9} {'mAP type':>9} {'P@k type+col':>13} {'mAP type+col':>13}"]
+    for name, figures in results_by_variant.items():
+        lines.append(
+            f"{name:<40} {figures['queries']:>7} {figures['precision_article_type']:>9.4f} "
+            f"{figures['map_article_type']:>9.4f} {figures['precision_article_type_colour']:>13.4f} "
+            f"{figures['map_article_type_colour']:>13.4f}")
+    return "\n".join(lines)

@@ -9,7 +9,7 @@ from tqdm import tqdm
 from catalog.models import ProductImage
 
 from . import snapshots
-from .embedding import embed_files, fingerprint, vector_size
+from .embedding import embed_files, fingerprint, vector_model
 from .index import CorruptIndex, FaissFlatIndex
 from .models import ImageEmbedding
 
@@ -85,8 +85,13 @@ def indexable_vectors(model_fingerprint, image_ids=None):
         rows = rows.filter(image_id__in=list(image_ids))
     pairs = list(rows.values_list("image_id", "vector"))
     ids = np.array([image_id for image_id, _ in pairs], dtype=np.int64)
-    vectors = np.array([ImageEmbedding.from_bytes(vector) for _, vector in pairs], dtype=np.float32)
-    return ids, vectors.reshape(len(ids), -1)
+    if not pairs:
+        return ids, np.zeros((0, 0), np.float32)
+    return ids, np.stack([ImageEmbedding.from_bytes(vector) for _, vector in pairs])
+
+
+def vector_size(vectors):
+    return vectors.shape[1] if len(vectors) else vector_model().size
 
 
 def index_rebuild(*, model_fingerprint=None):
@@ -94,7 +99,7 @@ def index_rebuild(*, model_fingerprint=None):
     model_fingerprint = model_fingerprint or fingerprint()
     with snapshots.writer_lock(model_fingerprint):
         ids, vectors = indexable_vectors(model_fingerprint)
-        index = FaissFlatIndex.build(vector_size(model_fingerprint), ids, vectors)
+        index = FaissFlatIndex.build(vector_size(vectors), ids, vectors)
         version = snapshots.publish(model_fingerprint, index)
     logger.info("Index %s v%s: %s vectors", model_fingerprint, version, len(index))
     return version
@@ -111,7 +116,8 @@ def index_refresh_images(*, image_ids, model_fingerprint=None):
         except CorruptIndex:
             index = None
         if index is None:
-            index = FaissFlatIndex.build(vector_size(model_fingerprint), *indexable_vectors(model_fingerprint))
+            ids, vectors = indexable_vectors(model_fingerprint)
+            index = FaissFlatIndex.build(vector_size(vectors), ids, vectors)
         else:
             index.remove(list(image_ids))
             index.add(*indexable_vectors(model_fingerprint, image_ids))

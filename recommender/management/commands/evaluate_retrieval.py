@@ -1,0 +1,41 @@
+import json
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from recommender.embedding import fingerprint
+from recommender.evaluation import evaluate, format_table
+from recommender.models import ImageEmbedding
+
+
+class Command(BaseCommand):
+    help = ("Retrieval quality of the stored vectors: every active product queries all the others; "
+            "precision@k and mAP@k by articleType, and by articleType and baseColour.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--backbone", help="default: the RECOMMENDER_BACKBONE setting")
+        parser.add_argument("-k", type=int, default=10)
+        parser.add_argument("--output", default=str(settings.VAR_DIR / "evaluation.json"), help="JSON file to write")
+
+    def handle(self, *args, backbone, k, output, **options):
+        model_fingerprint = fingerprint(backbone)
+        rows = list(ImageEmbedding.objects.filter(
+            fingerprint=model_fingerprint, image__is_primary=True, image__product__is_active=True,
+        ).values_list("image__product__article_type", "image__product__base_colour", "vector"))
+        if len(rows) <= k:
+            raise CommandError(f"Only {len(rows)} products have a vector from {model_fingerprint}: "
+                               "run import_catalog and embed_catalog first.")
+        article_types = [row[0] for row in rows]
+        colours = [row[1] for row in rows]
+        vectors = np.stack([ImageEmbedding.from_bytes(row[2]) for row in rows])
+        results = {"fingerprint": model_fingerprint, **evaluate(vectors, article_types, colours, k)}
+        self.print_table(results)
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(json.dumps(results, indent=2))
+        self.stdout.write(f"Written to {output}")
+
+    def print_table(self, results):
+        self.stdout.write(f"{results['fingerprint']}: {results['queries']} products, k={results['k']}")
+        self.stdout.write(format_table({"stored vectors": results}))

@@ -1,0 +1,59 @@
+import json
+from pathlib import Path
+
+import numpy as np
+from django.core.management.base import BaseCommand, CommandError
+
+from recommender.backbones import choose_backbone, load_backbone
+from recommender.embedding import Embedder, vector_model
+from recommender.evaluation import format_table
+from recommender.projection import projection_path
+from recommender.training import compare_on_held_out, compute_descriptors, held_out_split, labelled_photos, \
+    train_projection
+
+
+class Command(BaseCommand):
+    help = ("Train the projection of a backbone on half of a labelled catalogue folder (Kaggle layout), "
+            "report retrieval quality on the other half, and write the projection file.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="folder with styles.csv and images/ (e.g. ../shared/datasets/fashion-products)")
+        parser.add_argument("--backbone", help="default: the RECOMMENDER_BACKBONE setting")
+        parser.add_argument("--descriptors", help="cache file (.npz) for the photos' descriptors, reused when present")
+        parser.add_argument("--epochs", type=int, default=40)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--output", help="projection file; default: the one the shop loads for this backbone")
+        parser.add_argument("--report", help="JSON file for the figures")
+
+    def handle(self, *args, path, backbone, descriptors, epochs, seed, output, report, **options):
+        if not (Path(path) / "styles.csv").is_file():
+            raise CommandError(f"{path} has no styles.csv.")
+        choice = choose_backbone(backbone)
+        ids, article_types, colours, photos = labelled_photos(path)
+        shape, colour = self.descriptors(choice.name, photos, descriptors, ids)
+        part_b = held_out_split(article_types, seed)
+        projection = train_projection(shape[~part_b], colour[~part_b], np.asarray(article_types)[~part_b],
+                                      np.asarray(colours)[~part_b], seed=seed, epochs=epochs)
+        output = Path(output or projection_path(choice.name, choice.weights_id))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        projection.save(output)
+        figures = compare_on_held_out(choice.name, choice.weights_id, shape, colour, article_types, colours,
+                                      projection, part_b)
+        self.stdout.write(f"Trained on {int((~part_b).sum())} products, figures on the other "
+                          f"{int(part_b.sum())} (queries and database):")
+        self.stdout.write(format_table(figures))
+        self.stdout.write(f"Projection written to {output}")
+        if report:
+            Path(report).write_text(json.dumps({"backbone": choice.name, "trained_on": int((~part_b).sum()),
+                                                "held_out": int(part_b.sum()), "variants": figures}, indent=2))
+
+    def descriptors(self, backbone_name, photos, cache, ids):
+        if cache and Path(cache).is_file():
+            with np.load(cache) as stored:
+                if list(stored["ids"]) == ids:
+                    return stored["shape"], stored["colour"]
+        embedder = Embedder(load_backbone(backbone_name), vector_model(backbone_name))
+        shape, colour = compute_descriptors(embedder, photos)
+        if cache:
+            np.savez(cache, ids=np.array(ids), shape=shape, colour=colour)
+        return shape, colour

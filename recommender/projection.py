@@ -1,0 +1,61 @@
+"""The learned part of the vectors: two linear maps trained on labelled products.
+
+- `type_map` (shape descriptor -> 256): trained to tell articleTypes apart;
+- `joint_map` ([shape descriptor, colour signature] -> 256): trained to tell
+  (articleType, baseColour) pairs apart, with an articleType head as well.
+
+The vector is [sqrt(TYPE_WEIGHT) * type part, joint part], each part L2-normalised,
+then L2-normalised. The maps are trained once, offline, on one half of the shared
+9,583-item sample (`manage.py train_projection`), shipped in recommender/projections/
+and applied unchanged to any catalogue; labels are never read at query time.
+"""
+import functools
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+PROJECTIONS_DIR = Path(__file__).resolve().parent / "projections"
+TYPE_WEIGHT = 0.5
+
+
+def unit_rows(matrix):
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=-1, keepdims=True), 1e-12)
+
+
+def projection_path(backbone_name, weights_id):
+    return PROJECTIONS_DIR / f"{backbone_name}-{weights_id}.npz"
+
+
+@dataclass(frozen=True, eq=False)
+class Projection:
+    id: str
+    type_map: np.ndarray  # (256, shape size)
+    joint_map: np.ndarray  # (256, shape size + colour size)
+
+    @property
+    def size(self):
+        return self.type_map.shape[0] + self.joint_map.shape[0]
+
+    def apply(self, shape, colour):
+        type_part = unit_rows(shape @ self.type_map.T)
+        joint_part = unit_rows(np.hstack([shape, colour]) @ self.joint_map.T)
+        return unit_rows(np.hstack([np.sqrt(TYPE_WEIGHT) * type_part, joint_part])).astype(np.float32)
+
+    @classmethod
+    def load(cls, path):
+        with np.load(path) as arrays:
+            type_map, joint_map = (arrays[name].astype(np.float32) for name in ("type_map", "joint_map"))
+        return cls(hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8], type_map, joint_map)
+
+    @classmethod
+    @functools.cache
+    def for_backbone(cls, backbone_name, weights_id):
+        """The shipped projection for these backbone weights, or None."""
+        path = projection_path(backbone_name, weights_id)
+        return cls.load(path) if path.is_file() else None
+
+    def save(self, path):
+        np.savez_compressed(path, type_map=self.type_map.astype(np.float16),
+                            joint_map=self.joint_map.astype(np.float16))

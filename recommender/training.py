@@ -1,0 +1,102 @@
+"""Training the projection (recommender.projection) on a labelled catalogue folder.
+
+Used by `manage.py train_projection`; nothing here runs in the shop itself.
+"""
+import csv
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .embedding import Embedder, VectorModel, read_photos
+from .evaluation import evaluate
+from .projection import Projection, unit_rows
+
+COSINE_SCALE = 16.0
+
+
+def labelled_photos(folder):
+    """(ids, article types, colours, photo paths) of the rows of styles.csv that have a photo."""
+    folder = Path(folder)
+    with open(folder / "styles.csv", newline="", encoding="utf-8") as file:
+        rows = [row for row in csv.DictReader(file) if (folder / "images" / f"{row['id']}.jpg").is_file()]
+    return ([row["id"] for row in rows], [row["articleType"] for row in rows], [row["baseColour"] for row in rows],
+            [folder / "images" / f"{row['id']}.jpg" for row in rows])
+
+
+def compute_descriptors(embedder, paths, batch_size=32, progress=True):
+    shapes, colours = [], []
+    for start in tqdm(range(0, len(paths), batch_size), desc="Describing photos", unit=" batches",
+                      disable=not progress):
+        shape, colour = embedder.descriptors(read_photos(paths[start:start + batch_size]))
+        shapes.append(shape)
+        colours.append(colour)
+    return np.vstack(shapes).astype(np.float32), np.vstack(colours).astype(np.float32)
+
+
+def held_out_split(article_types, seed=0):
+    """Boolean mask of part B: half of each articleType, drawn with a fixed seed (the rest is part A)."""
+    article_types = np.asarray(article_types)
+    rng = np.random.default_rng(seed)
+    part_b = np.zeros(len(article_types), bool)
+    for article_type in np.unique(article_types):
+        members = np.flatnonzero(article_types == article_type)
+        rng.shuffle(members)
+        part_b[members[len(members) // 2:]] = True
+    return part_b
+
+
+def class_ids(labels):
+    _, ids = np.unique(np.asarray(labels), return_inverse=True)
+    return ids
+
+
+def train_linear_map(features, *label_sets, size=256, epochs=40, seed=0, batch_size=256):
+    """A bias-free linear map to `size` dimensions, trained so that the L2-normalised
+    output separates each label set with a cosine-softmax classifier (one head per set).
+    Returns the (size, features) matrix."""
+    import torch
+    import torch.nn.functional as F
+
+    torch.manual_seed(seed)
+    inputs = torch.as_tensor(features, dtype=torch.float32)
+    targets = [torch.as_tensor(class_ids(labels)) for labels in label_sets]
+    linear = torch.nn.Linear(inputs.shape[1], size, bias=False)
+    heads = [torch.nn.Linear(size, int(target.max()) + 1, bias=False) for target in targets]
+    optimiser = torch.optim.AdamW([linear.weight, *(head.weight for head in heads)], lr=1e-3, weight_decay=1e-4)
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        order = torch.randperm(len(inputs), generator=generator)
+        for start in range(0, len(inputs), batch_size):
+            rows = order[start:start + batch_size]
+            projected = F.normalize(linear(inputs[rows]), dim=1)
+            loss = sum(F.cross_entropy(COSINE_SCALE * projected @ F.normalize(head.weight, dim=1).T, target[rows])
+                       for head, target in zip(heads, targets))
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    return linear.weight.detach().numpy()
+
+
+def train_projection(shape, colour, article_types, colours, seed=0, epochs=40):
+    """Fit both maps of a Projection on the given (part A) products."""
+    joint = [f"{article_type}|{colour_name}" for article_type, colour_name in zip(article_types, colours)]
+    type_map = train_linear_map(shape, article_types, epochs=epochs, seed=seed)
+    joint_map = train_linear_map(np.hstack([shape, colour]), joint, article_types, epochs=epochs, seed=seed)
+    return Projection("trained", type_map.astype(np.float16).astype(np.float32),
+                      joint_map.astype(np.float16).astype(np.float32))
+
+
+def compare_on_held_out(backbone_name, weights_id, shape, colour, article_types, colours, projection, part_b):
+    """Figures on part B (queries and database) for the plain and the learned vectors."""
+    article_types, colours = np.asarray(article_types), np.asarray(colours)
+    plain = VectorModel(backbone_name, weights_id, None)
+    learned = VectorModel(backbone_name, weights_id, projection)
+    variants = {
+        "shape descriptor": unit_rows(shape),
+        "shape + colour signature (no learning)": plain.vectors(shape, colour),
+        "learned projection (shape and colour)": learned.vectors(shape, colour),
+    }
+    return {name: evaluate(vectors[part_b], article_types[part_b], colours[part_b])
+            for name, vectors in variants.items()}
+
