@@ -3,6 +3,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 import numpy as np
+from django.db.models import F
 
 from catalog.images import check_image_upload
 from catalog.models import Product, ProductImage
@@ -55,7 +56,8 @@ def search_by_image(*, upload, k=25, filters=None):
 
 def product_vector(product):
     """The stored vector of the product's primary photo (or of another photo when that one has none)."""
-    rows = (ImageEmbedding.objects.filter(image__product=product, fingerprint=fingerprint())
+    rows = (ImageEmbedding.objects.filter(image__product=product, fingerprint=fingerprint(),
+                                          image_sha256=F("image__sha256"))
             .order_by("-image__is_primary", "image__position", "image_id").values_list("vector", flat=True))
     first = rows.first()
     return None if first is None else ImageEmbedding.from_bytes(first)

@@ -82,7 +82,17 @@ class LoadedIndex:
         now = time.monotonic()
         if force or self.index is None or now - self.checked_at >= self.CHECK_EVERY_SECONDS:
             self.checked_at = now
-            version, path = latest_version(self.fingerprint)
-            if version > self.version:
-                self.index, self.version = FaissFlatIndex.load(path), version
+            self.load_if_changed()
         return self.index
+
+    def load_if_changed(self):
+        # "Changed", not "newer": deleted snapshot files are rebuilt from version 1 again.
+        for _ in range(3):
+            version, path = latest_version(self.fingerprint)
+            if path is None or version == self.version:
+                return
+            try:
+                self.index, self.version = FaissFlatIndex.load(path), version
+                return
+            except FileNotFoundError:
+                continue  # pruned by a writer between listing and opening: list again

@@ -1,0 +1,26 @@
+"""The real embed_files (not the per-session cache the other recommender tests use)."""
+import numpy as np
+
+from recommender.embedding import embed_files, fingerprint
+from tests.conftest import DEMO_CATALOGUE
+from tests.recommender.helpers import demo_rows
+
+SHOE, WATCH = (DEMO_CATALOGUE / "images" / f"{row['id']}.jpg" for row in (demo_rows()[0], demo_rows()[-1]))
+
+
+def test_the_fingerprint_names_the_backbone():
+    assert fingerprint().startswith("efficientnet_lite0-")
+    assert fingerprint("efficientnet_lite0") == fingerprint()
+
+
+def test_embed_files_returns_one_float32_unit_vector_per_photo():
+    vectors = embed_files([SHOE, WATCH])
+    assert vectors.dtype == np.float32
+    assert vectors.ndim == 2 and len(vectors) == 2
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert not np.allclose(vectors[0], vectors[1])
+
+
+def test_a_photo_gives_the_same_vector_from_its_path_and_from_its_bytes():
+    from_path, from_bytes = embed_files([SHOE, SHOE.read_bytes()])
+    np.testing.assert_allclose(from_path, from_bytes, atol=1e-5)
