@@ -8,14 +8,22 @@ class ImageEmbedding(models.Model):
     """The vector of one product photo, made by one model (named by its fingerprint).
 
     `vector` is the float32 unit vector of recommender.embedding (shape and colour).
-    `image_sha256` is the photo the vector was made from: when the photo is replaced, the
-    vector is stale and recomputed.
+    `image_sha256` is the photo the row is about: when the photo is replaced, the row is
+    stale and the photo pending again. A photo that cannot be embedded gets a FAILED row
+    with the error and the number of attempts.
     """
+
+    class Status(models.TextChoices):
+        DONE = "done"
+        FAILED = "failed"
 
     image = models.ForeignKey(ProductImage, related_name="embeddings", on_delete=models.CASCADE)
     fingerprint = models.CharField(max_length=128)
     image_sha256 = models.CharField(max_length=64)
-    vector = models.BinaryField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DONE)
+    vector = models.BinaryField(null=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -57,7 +57,7 @@ def search_by_image(*, upload, k=25, filters=None):
 def product_vector(product):
     """The stored vector of the product's primary photo (or of another photo when that one has none)."""
     rows = (ImageEmbedding.objects.filter(image__product=product, fingerprint=fingerprint(),
-                                          image_sha256=F("image__sha256"))
+                                          status=ImageEmbedding.Status.DONE, image_sha256=F("image__sha256"))
             .order_by("-image__is_primary", "image__position", "image_id").values_list("vector", flat=True))
     first = rows.first()
     return None if first is None else ImageEmbedding.from_bytes(first)

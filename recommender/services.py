@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
 from tqdm import tqdm
 
 from catalog.models import ProductImage
@@ -23,23 +24,41 @@ class EmbedReport:
     failed: list = field(default_factory=list)  # (image id, error)
 
 
+MAX_ATTEMPTS = 3  # a photo that failed this often is left alone until it is replaced
+
+
+def current_rows(model_fingerprint, **conditions):
+    """ImageEmbedding rows of this model about each photo's current file, for an Exists()."""
+    return ImageEmbedding.objects.filter(
+        image=OuterRef("pk"), fingerprint=model_fingerprint, image_sha256=OuterRef("sha256"), **conditions)
+
+
 def images_without_current_vector(model_fingerprint):
     """Photos with no vector from this model, or a vector made from an earlier file."""
-    current = ImageEmbedding.objects.filter(
-        image=OuterRef("pk"), fingerprint=model_fingerprint, image_sha256=OuterRef("sha256"))
-    return ProductImage.objects.exclude(Exists(current)).order_by("id")
+    done = current_rows(model_fingerprint, status=ImageEmbedding.Status.DONE)
+    return ProductImage.objects.exclude(Exists(done)).order_by("id")
 
 
-def embeddings_update(*, backbone=None, image_ids=None, batch_size=32, progress=False):
-    """Compute the missing or stale vectors (of `image_ids`, or of every photo).
+def images_pending(model_fingerprint):
+    """Photos still to embed: no current vector, and not given up on after MAX_ATTEMPTS failures."""
+    given_up = current_rows(model_fingerprint, status=ImageEmbedding.Status.FAILED, attempts__gte=MAX_ATTEMPTS)
+    return images_without_current_vector(model_fingerprint).exclude(Exists(given_up))
 
-    Each batch is stored as it is done, so an interrupted run resumes where it stopped.
-    A photo that cannot be read is reported and skipped.
+
+def embeddings_update(*, backbone=None, image_ids=None, batch_size=32, progress=False, retry_failed=True,
+                      limit=None):
+    """Compute the missing or stale vectors (of `image_ids`, or of every photo; at most `limit`).
+
+    Each batch is stored as it is done, so an interrupted run resumes where it stopped. A
+    photo that cannot be read is recorded as failed with its error. Without retry_failed,
+    photos that failed MAX_ATTEMPTS times are skipped.
     """
     model_fingerprint = fingerprint(backbone)
-    pending = images_without_current_vector(model_fingerprint)
+    pending = (images_without_current_vector if retry_failed else images_pending)(model_fingerprint)
     if image_ids is not None:
         pending = pending.filter(id__in=image_ids)
+    if limit is not None:
+        pending = pending[:limit]
     report = EmbedReport(model_fingerprint)
     pending_ids = list(pending.values_list("id", flat=True))
     with tqdm(total=len(pending_ids), desc="Embedding", unit=" photos", disable=not progress) as bar:
@@ -57,8 +76,8 @@ def embed_batch(images, backbone, report):
         vectors = embed_files([image.image.path for image in images], backbone)
     except (OSError, ValueError) as error:
         if len(images) == 1:
+            record_failure(images[0], report.fingerprint, error)
             report.failed.append((images[0].id, str(error)))
-            logger.warning("Cannot embed image %s: %s", images[0].id, error)
             return []
         readable = []
         for image in images:
@@ -69,18 +88,32 @@ def embed_batch(images, backbone, report):
 
 
 def store_vectors(images, vectors, model_fingerprint):
+    """Upsert one DONE row per photo: running this twice leaves the same single row."""
     ImageEmbedding.objects.bulk_create(
         [ImageEmbedding(image=image, fingerprint=model_fingerprint, image_sha256=image.sha256,
-                        vector=ImageEmbedding.to_bytes(vector)) for image, vector in zip(images, vectors)],
+                        status=ImageEmbedding.Status.DONE, vector=ImageEmbedding.to_bytes(vector), error="",
+                        attempts=0) for image, vector in zip(images, vectors)],
         update_conflicts=True, unique_fields=["image", "fingerprint"],
-        update_fields=["image_sha256", "vector", "updated_at"],
+        update_fields=["image_sha256", "status", "vector", "error", "attempts", "updated_at"],
     )
+
+
+def record_failure(image, model_fingerprint, error):
+    logger.warning("Cannot embed image %s: %s", image.id, error)
+    row, _ = ImageEmbedding.objects.get_or_create(
+        image=image, fingerprint=model_fingerprint,
+        defaults={"image_sha256": image.sha256, "status": ImageEmbedding.Status.FAILED})
+    attempts = row.attempts + 1 if row.image_sha256 == image.sha256 and row.status == row.Status.FAILED else 1
+    ImageEmbedding.objects.filter(pk=row.pk).update(
+        image_sha256=image.sha256, status=ImageEmbedding.Status.FAILED, vector=None,
+        error=f"{type(error).__name__}: {error}"[:2000], attempts=attempts, updated_at=timezone.now())
 
 
 def indexable_vectors(model_fingerprint, image_ids=None):
     """(ids, vectors) of the current vectors of active products' photos."""
     rows = ImageEmbedding.objects.filter(
-        fingerprint=model_fingerprint, image__product__is_active=True, image_sha256=F("image__sha256"))
+        fingerprint=model_fingerprint, status=ImageEmbedding.Status.DONE, image__product__is_active=True,
+        image_sha256=F("image__sha256"))
     if image_ids is not None:
         rows = rows.filter(image_id__in=list(image_ids))
     pairs = list(rows.values_list("image_id", "vector"))
@@ -139,3 +172,27 @@ def current_index(model_fingerprint):
         index_rebuild(model_fingerprint=model_fingerprint)
         index = reader.newest(force=True)
     return index
+
+
+def index_in_step(model_fingerprint):
+    """Whether the newest index holds exactly the photos that should be searchable."""
+    try:
+        index = snapshots.load_latest(model_fingerprint)
+    except CorruptIndex:
+        return False
+    if index is None:
+        return False
+    expected, _ = indexable_vectors(model_fingerprint)
+    return set(index.ids().tolist()) == set(expected.tolist())
+
+
+def catch_up(*, batch_size=64):
+    """Heal what an outage of the broker or the workers left behind, in bounded work:
+    embed up to batch_size pending photos, then rebuild the index when it disagrees with
+    the database (missed additions, removals or deactivations). Returns what it did."""
+    model_fingerprint = fingerprint()
+    report = embeddings_update(limit=batch_size, retry_failed=False, batch_size=min(batch_size, 32))
+    rebuilt = not index_in_step(model_fingerprint)
+    if rebuilt:
+        index_rebuild(model_fingerprint=model_fingerprint)
+    return {"embedded": report.embedded, "failed": len(report.failed), "index_rebuilt": rebuilt}

@@ -121,7 +121,27 @@ SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_EAGER_PROPAGATES = False  # a failing task must not fail the admin's save
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
+# A task is acknowledged when it has finished, so a worker killed mid-task leaves it to be
+# delivered again: after the visibility timeout, which must exceed the hard time limit.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "index"
+CELERY_BEAT_SCHEDULE = {
+    "recommender-catch-up": {
+        "task": "recommender.tasks.catch_up",
+        "schedule": float(env_int("RECOMMENDER_CATCH_UP_SECONDS", 60)),
+    },
+}
 
 # Catalogue uploads: refuse files over this size, and images with more pixels than this
 # (a decompression bomb expands a small file into gigabytes of pixels).

@@ -73,7 +73,11 @@ def test_a_photo_that_cannot_be_read_is_reported_and_the_others_are_embedded(sma
     report = embeddings_update()
     assert [image_id for image_id, _ in report.failed] == [broken.id]
     assert report.embedded == len(small_catalogue) - 1
-    assert set(ImageEmbedding.objects.values_list("image_id", flat=True)) == image_ids(small_catalogue) - {broken.id}
+    done = ImageEmbedding.objects.filter(status=ImageEmbedding.Status.DONE)
+    assert set(done.values_list("image_id", flat=True)) == image_ids(small_catalogue) - {broken.id}
+    failure = ImageEmbedding.objects.get(image=broken)
+    assert (failure.status, failure.attempts, failure.vector) == (ImageEmbedding.Status.FAILED, 1, None)
+    assert "cannot identify image file" in failure.error
 
 
 def test_a_vector_from_another_model_is_never_used(embedded_catalogue):

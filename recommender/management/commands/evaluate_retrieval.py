@@ -22,7 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args, backbone, k, output, **options):
         model_fingerprint = fingerprint(backbone)
         rows = list(ImageEmbedding.objects.filter(
-            fingerprint=model_fingerprint, image__is_primary=True, image__product__is_active=True,
+            fingerprint=model_fingerprint, status=ImageEmbedding.Status.DONE, image__is_primary=True,
+            image__product__is_active=True,
         ).values_list("image__product__article_type", "image__product__base_colour", "vector"))
         if len(rows) <= k:
             raise CommandError(f"Only {len(rows)} products have a vector from {model_fingerprint}: "
