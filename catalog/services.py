@@ -2,9 +2,11 @@
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from .images import check_image_upload
-from .models import ProductImage
+from .models import Product, ProductImage
+from .signals import products_activation_changed
 
 
 @transaction.atomic
@@ -40,5 +42,8 @@ def product_ensure_primary_image(*, product):
 
 def products_set_active(*, queryset, is_active):
     """Activate or deactivate products in bulk; returns how many changed."""
-    return queryset.exclude(is_active=is_active).update(is_active=is_active)
+    changing = list(queryset.exclude(is_active=is_active).values_list("id", flat=True))
+    count = Product.objects.filter(id__in=changing).update(is_active=is_active, updated_at=timezone.now())
+    products_activation_changed.send(sender=Product, product_ids=changing)
+    return count
 

@@ -3,6 +3,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from tqdm import tqdm
@@ -186,11 +187,12 @@ def index_in_step(model_fingerprint):
     return set(index.ids().tolist()) == set(expected.tolist())
 
 
-def catch_up(*, batch_size=64):
+def catch_up(*, batch_size=None):
     """Heal what an outage of the broker or the workers left behind, in bounded work:
     embed up to batch_size pending photos, then rebuild the index when it disagrees with
     the database (missed additions, removals or deactivations). Returns what it did."""
     model_fingerprint = fingerprint()
+    batch_size = batch_size or settings.RECOMMENDER_CATCH_UP_BATCH
     report = embeddings_update(limit=batch_size, retry_failed=False, batch_size=min(batch_size, 32))
     rebuilt = not index_in_step(model_fingerprint)
     if rebuilt:

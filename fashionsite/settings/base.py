@@ -136,6 +136,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "index"
+CELERY_TASK_ROUTES = {
+    "recommender.tasks.embed_images": {"queue": "embeddings"},
+    "recommender.tasks.catch_up": {"queue": "embeddings"},
+}
 CELERY_BEAT_SCHEDULE = {
     "recommender-catch-up": {
         "task": "recommender.tasks.catch_up",
@@ -157,6 +161,11 @@ RECOMMENDER_BACKBONE = os.environ.get("RECOMMENDER_BACKBONE", "auto")
 RECOMMENDER_RESNET50_WEIGHTS = os.environ.get("RECOMMENDER_RESNET50_WEIGHTS", "")
 RECOMMENDER_DEVICE = os.environ.get("RECOMMENDER_DEVICE", "")  # empty: cuda when present, else cpu
 RECOMMENDER_INDEX_DIR = Path(os.environ.get("RECOMMENDER_INDEX_DIR", VAR_DIR / "index"))
+# Embed new photos and update the index when the catalogue changes (tasks on commit).
+RECOMMENDER_AUTO_UPDATE = env_bool("RECOMMENDER_AUTO_UPDATE", True)
+# Photos the periodic catch-up task embeds per run (bulk imports are embedded by
+# `embed_catalog`, or by this task, RECOMMENDER_CATCH_UP_BATCH photos a run).
+RECOMMENDER_CATCH_UP_BATCH = env_int("RECOMMENDER_CATCH_UP_BATCH", 256)
 
 LOGGING = {
     "version": 1,

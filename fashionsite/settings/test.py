@@ -9,3 +9,5 @@ STORAGES = {
 # Serve static files from the app folders, without a collectstatic run.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Catalogue tests do not embed every photo they make; the pipeline tests turn this on.
+RECOMMENDER_AUTO_UPDATE = False

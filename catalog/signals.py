@@ -1,0 +1,4 @@
+from django.dispatch import Signal
+
+# Sent by catalog.services.products_set_active with product_ids: a bulk update sends no post_save.
+products_activation_changed = Signal()

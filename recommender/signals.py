@@ -1,0 +1,59 @@
+"""Keep vectors and the index current when the catalogue changes, after the transaction commits.
+
+Bulk queryset updates send no signals: catalog.services.products_set_active sends
+`products_activation_changed` for those, and anything missed is healed by the periodic
+catch-up task.
+"""
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from catalog.models import Product, ProductImage
+from catalog.signals import products_activation_changed
+
+from . import tasks
+
+
+def enabled():
+    return settings.RECOMMENDER_AUTO_UPDATE
+
+
+def image_ids_of(product_ids):
+    return list(ProductImage.objects.filter(product_id__in=product_ids).values_list("id", flat=True))
+
+
+@receiver(post_save, sender=ProductImage, dispatch_uid="recommender-image-saved")
+def image_saved(sender, instance, **kwargs):
+    if enabled():
+        image_ids = [instance.pk]
+        transaction.on_commit(lambda: tasks.embed_images.delay(image_ids))
+
+
+@receiver(post_delete, sender=ProductImage, dispatch_uid="recommender-image-deleted")
+def image_deleted(sender, instance, **kwargs):
+    if enabled():
+        image_ids = [instance.pk]
+        transaction.on_commit(lambda: tasks.refresh_index.delay(image_ids))
+
+
+@receiver(pre_save, sender=Product, dispatch_uid="recommender-product-saving")
+def remember_activation(sender, instance, **kwargs):
+    instance._was_active = (Product.objects.filter(pk=instance.pk).values_list("is_active", flat=True).first()
+                            if instance.pk and enabled() else None)
+
+
+@receiver(post_save, sender=Product, dispatch_uid="recommender-product-saved")
+def product_saved(sender, instance, created, **kwargs):
+    if enabled() and not created and instance._was_active != instance.is_active:
+        image_ids = image_ids_of([instance.pk])
+        if image_ids:
+            transaction.on_commit(lambda: tasks.refresh_index.delay(image_ids))
+
+
+@receiver(products_activation_changed, dispatch_uid="recommender-activation-changed")
+def activation_changed(sender, product_ids, **kwargs):
+    if enabled():
+        image_ids = image_ids_of(product_ids)
+        if image_ids:
+            transaction.on_commit(lambda: tasks.refresh_index.delay(image_ids))

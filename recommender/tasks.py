@@ -1,0 +1,40 @@
+"""Celery tasks: thin, idempotent wrappers over recommender.services, taking ids.
+
+Embedding runs on the `embeddings` queue and index updates on the `index` queue
+(CELERY_TASK_ROUTES), so a large embedding backlog never holds up removals. Tasks are acknowledged late (a killed worker's task
+is delivered again) and retry transient failures (database, broker, file system) with
+exponential backoff.
+"""
+from celery import shared_task
+from django.db import DatabaseError
+
+from . import services
+
+TRANSIENT = (DatabaseError, ConnectionError, TimeoutError)
+RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": 2, "retry_backoff_max": 120, "retry_jitter": True,
+         "max_retries": 6, "acks_late": True}
+
+
+@shared_task(**RETRY)
+def embed_images(image_ids):
+    """Embed these photos (those not already current), then bring them up to date in the index."""
+    report = services.embeddings_update(image_ids=image_ids, retry_failed=False)
+    services.index_refresh_images(image_ids=image_ids)
+    return {"embedded": report.embedded, "failed": len(report.failed)}
+
+
+@shared_task(**RETRY)
+def refresh_index(image_ids):
+    """Add, keep or drop these photos in the index after a delete or a (de)activation."""
+    return services.index_refresh_images(image_ids=image_ids)
+
+
+@shared_task(**RETRY)
+def rebuild_index():
+    return services.index_rebuild()
+
+
+@shared_task(**RETRY)
+def catch_up():
+    """Run by Celery beat: embeds pending photos in a bounded batch, mends the index."""
+    return services.catch_up()
