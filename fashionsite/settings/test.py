@@ -1,5 +1,6 @@
 """Settings for the test suite: the laptop settings with faster hashing."""
 from .base import *  # noqa: F401,F403
+from .base import DATABASES, VAR_DIR, env_bool
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
@@ -10,4 +11,9 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 # Catalogue tests do not embed every photo they make; the pipeline tests turn this on.
-RECOMMENDER_AUTO_UPDATE = False
+RECOMMENDER_AUTO_UPDATE = env_bool("RECOMMENDER_AUTO_UPDATE", False)
+# A file, not memory, so that worker processes started by the pipeline tests share it.
+DATABASES["default"].setdefault("TEST", {})
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["TEST"]["NAME"] = str(VAR_DIR / "test-db.sqlite3")
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
