@@ -42,3 +42,11 @@ class ImageEmbedding(models.Model):
     @staticmethod
     def from_bytes(data):
         return np.frombuffer(bytes(data), dtype=np.float32)
+
+
+class PhotoEmbedding(ProductImage):
+    """Product photos seen from the recommender: the admin lists their embedding state."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "photo embedding"

@@ -1,5 +1,6 @@
 """Writes of the recommender: computing stored vectors and publishing the vector index."""
 import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -198,3 +199,33 @@ def catch_up(*, batch_size=None):
     if rebuilt:
         index_rebuild(model_fingerprint=model_fingerprint)
     return {"embedded": report.embedded, "failed": len(report.failed), "index_rebuilt": rebuilt}
+
+
+def embeddings_forget(*, image_ids):
+    """Drop these photos' rows of the current model, so they are embedded afresh."""
+    return ImageEmbedding.objects.filter(image_id__in=image_ids, fingerprint=fingerprint()).delete()[0]
+
+
+def pipeline_status():
+    """What the admin and `recommender_status` show: the model, the index, the photos' states."""
+    model_fingerprint = fingerprint()
+    version, path = snapshots.latest_version(model_fingerprint)
+    try:
+        size = len(snapshots.load_latest(model_fingerprint)) if path else 0
+    except CorruptIndex:
+        size = None
+    done = ImageEmbedding.objects.filter(fingerprint=model_fingerprint, status=ImageEmbedding.Status.DONE,
+                                         image_sha256=F("image__sha256")).count()
+    failed = ImageEmbedding.objects.filter(fingerprint=model_fingerprint, status=ImageEmbedding.Status.FAILED,
+                                           image_sha256=F("image__sha256")).count()
+    return {
+        "backbone": model_fingerprint.split("-")[0],
+        "fingerprint": model_fingerprint,
+        "index_version": version,
+        "index_size": size,
+        "index_age_seconds": round(time.time() - path.stat().st_mtime) if path else None,
+        "photos": ProductImage.objects.count(),
+        "embedded": done,
+        "failed": failed,
+        "pending": images_without_current_vector(model_fingerprint).count() - failed,
+    }

@@ -4,10 +4,7 @@ Bulk queryset updates send no signals: catalog.services.products_set_active send
 `products_activation_changed` for those, and anything missed is healed by the periodic
 catch-up task.
 """
-import logging
-
 from django.conf import settings
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
@@ -16,23 +13,9 @@ from catalog.signals import products_activation_changed
 
 from . import tasks
 
-logger = logging.getLogger(__name__)
-
 
 def enabled():
     return settings.RECOMMENDER_AUTO_UPDATE
-
-
-def send_on_commit(task, image_ids):
-    """Queue the task once the transaction commits. With the broker down the save still
-    succeeds: the photos stay pending and the periodic catch-up handles them later."""
-    def send():
-        try:
-            task.delay(image_ids)
-        except Exception:  # kombu raises several kinds of connection errors
-            logger.exception("Could not queue %s for images %s; the catch-up task will do it", task.name, image_ids)
-
-    transaction.on_commit(send)
 
 
 def image_ids_of(product_ids):
@@ -42,13 +25,13 @@ def image_ids_of(product_ids):
 @receiver(post_save, sender=ProductImage, dispatch_uid="recommender-image-saved")
 def image_saved(sender, instance, **kwargs):
     if enabled():
-        send_on_commit(tasks.embed_images, [instance.pk])
+        tasks.queue_on_commit(tasks.embed_images, [instance.pk])
 
 
 @receiver(post_delete, sender=ProductImage, dispatch_uid="recommender-image-deleted")
 def image_deleted(sender, instance, **kwargs):
     if enabled():
-        send_on_commit(tasks.refresh_index, [instance.pk])
+        tasks.queue_on_commit(tasks.refresh_index, [instance.pk])
 
 
 @receiver(pre_save, sender=Product, dispatch_uid="recommender-product-saving")
@@ -62,7 +45,7 @@ def product_saved(sender, instance, created, **kwargs):
     if enabled() and not created and instance._was_active != instance.is_active:
         image_ids = image_ids_of([instance.pk])
         if image_ids:
-            send_on_commit(tasks.refresh_index, image_ids)
+            tasks.queue_on_commit(tasks.refresh_index, image_ids)
 
 
 @receiver(products_activation_changed, dispatch_uid="recommender-activation-changed")
@@ -70,4 +53,4 @@ def activation_changed(sender, product_ids, **kwargs):
     if enabled():
         image_ids = image_ids_of(product_ids)
         if image_ids:
-            send_on_commit(tasks.refresh_index, image_ids)
+            tasks.queue_on_commit(tasks.refresh_index, image_ids)

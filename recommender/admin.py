@@ -1,0 +1,94 @@
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+
+from catalog.admin import ProductAdmin, image_preview
+
+from . import tasks
+from .embedding import fingerprint
+from .models import ImageEmbedding, PhotoEmbedding
+from .services import embeddings_forget, pipeline_status
+
+
+def reembed(modeladmin, request, image_ids):
+    """Forget the photos' vectors and queue their embedding (after the commit)."""
+    with transaction.atomic():
+        embeddings_forget(image_ids=image_ids)
+        tasks.queue_on_commit(tasks.embed_images, image_ids)
+    modeladmin.message_user(request, f"{len(image_ids)} photo(s) queued for embedding.")
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("done", "done"), ("failed", "failed"), ("pending", "pending")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(current_status=None)
+        if self.value():
+            return queryset.filter(current_status=self.value())
+        return queryset
+
+
+@admin.register(PhotoEmbedding)
+class PhotoEmbeddingAdmin(admin.ModelAdmin):
+    """Every photo's embedding state under the current model; above the list, the model and the index."""
+
+    list_display = ["preview", "product", "state", "attempts", "error"]
+    list_filter = [StateFilter]
+    search_fields = ["=id", "product__name", "=product__external_id"]
+    list_select_related = ["product"]
+    actions = ["reembed_selected", "rebuild_index"]
+    change_list_template = "admin/recommender/photoembedding/change_list.html"
+
+    def get_queryset(self, request):
+        current = ImageEmbedding.objects.filter(image=OuterRef("pk"), fingerprint=fingerprint(),
+                                                image_sha256=OuterRef("sha256"))
+        return super().get_queryset(request).annotate(
+            current_status=Subquery(current.values("status")[:1]),
+            current_attempts=Subquery(current.values("attempts")[:1]),
+            current_error=Subquery(current.values("error")[:1]))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="photo")
+    def preview(self, photo):
+        return image_preview(photo, 60)
+
+    @admin.display(description="state", ordering="current_status")
+    def state(self, photo):
+        return photo.current_status or "pending"
+
+    @admin.display(description="attempts")
+    def attempts(self, photo):
+        return photo.current_attempts or 0
+
+    @admin.display(description="error")
+    def error(self, photo):
+        return photo.current_error or ""
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, extra_context={"pipeline": pipeline_status(), **(extra_context or {})})
+
+    @admin.action(description="Re-embed the selected photos", permissions=["view"])
+    def reembed_selected(self, request, queryset):
+        reembed(self, request, list(queryset.values_list("id", flat=True)))
+
+    @admin.action(description="Rebuild the index (from stored vectors)", permissions=["view"])
+    def rebuild_index(self, request, queryset):
+        tasks.queue_on_commit(tasks.rebuild_index)
+        self.message_user(request, "The index rebuild is queued.", messages.SUCCESS)
+
+
+@admin.action(description="Re-embed the photos of the selected products")
+def reembed_products(modeladmin, request, queryset):
+    reembed(modeladmin, request, list(queryset.exclude(images=None).values_list("images__id", flat=True)))
+
+
+ProductAdmin.actions = [*ProductAdmin.actions, reembed_products]
