@@ -35,7 +35,8 @@ WHITE_BORDER_SHARE = 0.5  # a border at least this white is a catalogue backgrou
 LAB_BIN = np.array([12.0, 10.0, 10.0])  # L, a, b widths of the bins for dominant colours
 MIN_COLOUR_SHARE = 0.10
 MAX_COLOURS = 3
-MAX_DELTA_E = 14.0
+MIN_DELTA_E, MAX_DELTA_E = 6.0, 14.0
+SPREAD_FACTOR = 2.0
 KEEP_SHARE = 0.4
 MIN_PRODUCT, MAX_PRODUCT = 0.03, 0.95
 MARGIN = 0.04  # of the product box's longer side, each way
@@ -91,17 +92,28 @@ def product_mask(lab, ring):
     """(H, W) bool: the product in the (H, W, 3) Lab picture whose border is `ring`."""
     colours = dominant_colours(lab[ring])
     distance = np.linalg.norm(lab[:, :, None, :] - colours[None, None], axis=3).min(axis=2, initial=np.inf)
-    labels = component_labels(distance <= MAX_DELTA_E)
+    labels = component_labels(distance <= colour_tolerance(distance[ring]))
     on_border = np.unique(labels[ring])
     background = np.isin(labels, on_border[on_border > 0])
     foreground = clean(~background)
     return main_components(foreground)
 
 
+def colour_tolerance(border_distance):
+    """The Delta E within which a pixel matches a background colour: wide enough for the
+    spread of the border's background pixels (their distances to those colours), between
+    MIN_DELTA_E and MAX_DELTA_E."""
+    near = border_distance[border_distance <= MAX_DELTA_E]
+    spread = np.percentile(near, 90) if near.size else 0.0
+    return float(np.clip(SPREAD_FACTOR * spread, MIN_DELTA_E, MAX_DELTA_E))
+
+
 def clean(mask):
-    """A 3x3 opening then closing of the bool mask: drops specks and fills pinholes."""
+    """A 3x3 opening then closing of the bool mask (drops specks, fills pinholes), then a
+    3x3 erosion: the blur mixes the background into the product's outer pixel."""
     image = Image.fromarray(mask.astype(np.uint8) * 255)
-    for size_filter in (ImageFilter.MinFilter, ImageFilter.MaxFilter, ImageFilter.MaxFilter, ImageFilter.MinFilter):
+    for size_filter in (ImageFilter.MinFilter, ImageFilter.MaxFilter, ImageFilter.MaxFilter, ImageFilter.MinFilter,
+                        ImageFilter.MinFilter):
         image = image.filter(size_filter(3))
     return np.asarray(image) > 127
 
@@ -160,6 +172,7 @@ def paint_and_crop(image, product):
     margin = MARGIN * max(right - left, bottom - top)
     box = (max(0, round(left - margin)), max(0, round(top - margin)),
            min(image.width, round(right + margin)), min(image.height, round(bottom + margin)))
-    mask = Image.fromarray(product.astype(np.uint8) * 255).resize(image.size, Image.Resampling.BILINEAR)
     cropped = image.crop(box)
-    return Image.composite(cropped, Image.new("RGB", cropped.size, WHITE), mask.crop(box))
+    small_box = (box[0] / scale_x, box[1] / scale_y, box[2] / scale_x, box[3] / scale_y)
+    mask = Image.fromarray(product.astype(np.uint8) * 255).resize(cropped.size, Image.Resampling.BILINEAR, small_box)
+    return Image.composite(cropped, Image.new("RGB", cropped.size, WHITE), mask)
