@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .backbones import BACKBONES, choose_backbone, load_backbone
+from .background import catalogue_style
 from .colour import SIGNATURE_SIZE, colour_signature, foreground_mask
 from .preprocessing import PREPROCESSING_VERSION, open_photo, square_photo
 from .projection import Projection, unit_rows
@@ -74,7 +75,7 @@ class Embedder:
 
     def descriptors(self, photos):
         """(shape descriptors, colour signatures) for a list of RGB PIL images."""
-        squares = np.stack([np.asarray(square_photo(photo, INPUT_SIZE)) for photo in photos])
+        squares = np.stack([np.asarray(square_photo(catalogue_style(photo), INPUT_SIZE)) for photo in photos])
         masks = np.stack([foreground_mask(square) for square in squares])
         colour = np.stack([colour_signature(square, mask) for square, mask in zip(squares, masks)])
         return self.shape_descriptors(squares, masks), colour
