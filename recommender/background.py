@@ -10,18 +10,21 @@ How, on a copy about ANALYSIS_SIDE pixels long (fast, and fine detail does not m
 1. Blur it, so that fabric and wood textures become nearly uniform, and go to CIELAB.
 2. The background's colours are the dominant colours of the border ring (the outer
    BORDER_SHARE of each side): coarse Lab bins holding >= MIN_COLOUR_SHARE of the ring.
-3. A pixel is a background candidate when it is within MAX_DELTA_E of one of them; only
-   candidates connected to the border are background, so a product region of a similar
-   colour inside the garment stays.
-4. The mask is cleaned (a small opening and closing); the product is the largest
-   foreground component and any other of at least KEEP_SHARE of its size (a pair of shoes).
+3. A pixel is a background candidate when it is within a Delta E of one of them (the
+   tolerance follows the spread of the ring's background pixels, MIN_DELTA_E to
+   MAX_DELTA_E); only candidates connected to the border are background, so a product
+   region of a similar colour inside the garment stays.
+4. The mask is cleaned (a small opening and closing, then a one-pixel erosion against the
+   blurred edge); the product is the largest foreground component and any other of at
+   least KEEP_SHARE of its size (a pair of shoes).
 5. Back at full size: everything else is painted white and the photo is cropped to the
    product with a small margin.
 
 Catalogue photos are left alone, so that their stored vectors stay comparable: a photo
-whose border is mostly near-white by the shop's own rule comes back unchanged, and so
-does one where the estimate is implausible (the product under MIN_PRODUCT or over
-MAX_PRODUCT of the picture, e.g. a close-up of a fabric).
+with near-white (by the shop's own rule) in at least WHITE_BORDER_SHARE of its border
+comes back unchanged (a catalogue shot, or a close crop of one: there the border's
+dominant colours are the product's own). So does one where the estimate is implausible:
+the product under MIN_PRODUCT or over MAX_PRODUCT of the picture (a close-up of a fabric).
 """
 import numpy as np
 from PIL import Image, ImageFilter
@@ -31,7 +34,7 @@ from .colour import WHITE_LEVEL, rgb_to_lab
 ANALYSIS_SIDE = 128
 BLUR_RADIUS = 2.0  # at ANALYSIS_SIDE
 BORDER_SHARE = 0.05
-WHITE_BORDER_SHARE = 0.5  # a border at least this white is a catalogue background
+WHITE_BORDER_SHARE = 0.1  # a border with this much white is a catalogue background
 LAB_BIN = np.array([12.0, 10.0, 10.0])  # L, a, b widths of the bins for dominant colours
 MIN_COLOUR_SHARE = 0.10
 MAX_COLOURS = 3
@@ -46,7 +49,7 @@ WHITE = (255, 255, 255)
 def catalogue_style(image):
     """The RGB PIL image with its background painted white and cropped to the product;
     the image itself when it already has a white background or no clear product."""
-    image = image.convert("RGB")
+    image = image if image.mode == "RGB" else image.convert("RGB")
     small = image.resize(analysis_size(image.size), Image.Resampling.BILINEAR, reducing_gap=2.0)
     ring = border_ring(small.size)
     if white_share(np.asarray(small)[ring]) >= WHITE_BORDER_SHARE:
@@ -80,9 +83,9 @@ def white_share(pixels):
 
 def dominant_colours(lab):
     """(n, 3) mean Lab colours of the coarse bins holding >= MIN_COLOUR_SHARE of the (N, 3) pixels."""
-    bins = np.floor(lab / LAB_BIN).astype(np.int64)
-    keys, inverse, counts = np.unique(bins, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
+    bins = np.floor(lab / LAB_BIN).astype(np.int64) + 64  # each in 0..127 for Lab colours
+    _, inverse, counts = np.unique((bins[:, 0] * 128 + bins[:, 1]) * 128 + bins[:, 2],
+                                   return_inverse=True, return_counts=True)
     ranked = np.argsort(-counts, kind="stable")[:MAX_COLOURS]
     chosen = [key for key in ranked if counts[key] >= MIN_COLOUR_SHARE * len(lab)]
     return np.array([lab[inverse == key].mean(axis=0) for key in chosen]).reshape(-1, 3)
@@ -172,7 +175,9 @@ def paint_and_crop(image, product):
     margin = MARGIN * max(right - left, bottom - top)
     box = (max(0, round(left - margin)), max(0, round(top - margin)),
            min(image.width, round(right + margin)), min(image.height, round(bottom + margin)))
-    cropped = image.crop(box)
+    size = (box[2] - box[0], box[3] - box[1])
     small_box = (box[0] / scale_x, box[1] / scale_y, box[2] / scale_x, box[3] / scale_y)
-    mask = Image.fromarray(product.astype(np.uint8) * 255).resize(cropped.size, Image.Resampling.BILINEAR, small_box)
-    return Image.composite(cropped, Image.new("RGB", cropped.size, WHITE), mask)
+    mask = Image.fromarray(product * np.uint8(255)).resize(size, Image.Resampling.BILINEAR, small_box)
+    result = Image.new("RGB", size, WHITE)
+    result.paste(image.crop(box), mask=mask)  # faster than painting white through a mask
+    return result

@@ -5,7 +5,7 @@ from PIL import Image, ImageOps
 
 # Bump when anything here changes the pixels a backbone sees: stored vectors made with
 # another version are then recomputed (the version is part of the model fingerprint).
-PREPROCESSING_VERSION = 1
+PREPROCESSING_VERSION = 2
 WHITE = (255, 255, 255)
 
 
