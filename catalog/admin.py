@@ -9,7 +9,7 @@ from .services import product_ensure_primary_image, products_set_active
 def image_preview(image, size):
     if image is None or not image.image:
         return "—"
-    return format_html('<img src="{}" alt="" style="max-width:{}px;max-height:{}px">', image.image.url, size, size)
+    return format_html('<img src="{}" alt="" style="max-width:{}px;max-height:{}px">', image.thumbnail_url, size, size)
 
 
 class ProductImageInline(admin.TabularInline):

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+WHITE = (255, 255, 255)
+THUMBNAIL_SIDE = 320
 
 
 @dataclass(frozen=True)
@@ -85,3 +88,41 @@ def check_image_upload(file, **limits):
     if size is not None and size > max_bytes:
         raise file_too_large_error(size, max_bytes)
     return check_image_bytes(read_upload(file), **limits)
+
+
+def open_photo(source, *, max_side=None):
+    """An upright RGB image from a path, bytes or file object.
+
+    Applies the EXIF orientation, flattens transparency on white and converts palette,
+    greyscale, CMYK and 16-bit modes to RGB. With max_side, JPEGs are decoded at a
+    reduced scale (much faster for phone photos), never smaller than max_side.
+    """
+    if isinstance(source, (bytes, bytearray)):
+        source = io.BytesIO(source)
+    with Image.open(source) as image:
+        if max_side:
+            image.draft("RGB", (max_side, max_side))
+        image = ImageOps.exif_transpose(image)
+        return to_rgb(image)
+
+
+def to_rgb(image):
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("RGBA", "LA", "PA"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, WHITE)
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        image = image.convert("F").point(lambda value: value / 256).convert("L")
+    return image.convert("RGB")
+
+
+def thumbnail_jpeg(source, side=THUMBNAIL_SIDE):
+    """A JPEG of the photo fitted in side x side (never enlarged), upright, on white."""
+    photo = open_photo(source, max_side=side)
+    photo.thumbnail((side, side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    photo.save(buffer, format="JPEG", quality=85, optimize=True)
+    return buffer.getvalue()

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from .images import check_image_bytes
-from .models import Gender, Product, ProductImage, product_image_path
+from .images import check_image_bytes, thumbnail_jpeg
+from .models import Gender, Product, ProductImage, product_image_path, thumbnail_path
 
 REQUIRED_COLUMNS = ["id", "gender", "masterCategory", "subCategory", "articleType", "productDisplayName"]
 # CSV column -> Product field, for the columns that are copied as text.
@@ -222,7 +222,9 @@ def write_batch(rows, photos, report, written_files):
             replaced_photo_ids.add(product.pk)
         image = ProductImage(product=product, sha256=photo.sha256, width=photo.width, height=photo.height,
                              is_primary=True, position=len(known_hashes))
-        image.image.name = store_photo(image, photo, written_files)
+        image.image.name = store_file(product_image_path(image, f"photo.{photo.format.lower()}"), photo.content,
+                                      written_files)
+        image.thumbnail.name = store_file(thumbnail_path(image, ""), thumbnail_jpeg(photo.content), written_files)
         new_images.append(image)
     # A changed photo becomes the primary image; the earlier one is kept as a second image.
     ProductImage.objects.filter(product_id__in=replaced_photo_ids, is_primary=True).update(is_primary=False)
@@ -234,10 +236,9 @@ def write_batch(rows, photos, report, written_files):
     report.unchanged += len(rows) - len(new_products) - len(changed_ids)
 
 
-def store_photo(image, photo, written_files):
-    """Save the photo under its content-addressed name, reusing an identical file already there."""
-    name = product_image_path(image, f"photo.{photo.format.lower()}")
+def store_file(name, content, written_files):
+    """Save a file under its content-addressed name, reusing an identical file already there."""
     if not default_storage.exists(name):
-        name = default_storage.save(name, ContentFile(photo.content))
+        name = default_storage.save(name, ContentFile(content))
         written_files.append(name)
     return name

@@ -55,18 +55,24 @@ class Product(models.Model):
         return next((image for image in images if image.is_primary), images[0] if images else None)
 
 
-def product_image_path(image, filename):
+def product_image_path(image, filename, suffix=""):
     # The content hash in the name makes the path deterministic: re-importing the same
     # photo reuses the file instead of piling up copies.
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
     owner = image.product.external_id or f"p{image.product_id}"
-    return f"products/{owner}/{image.sha256[:16]}.{extension}"
+    return f"products/{owner}/{image.sha256[:16]}{suffix}.{extension}"
+
+
+def thumbnail_path(image, filename):
+    return product_image_path(image, "thumbnail.jpg", suffix="-thumb")
 
 
 class ProductImage(models.Model):
     product = models.ForeignKey(Product, related_name="images", on_delete=models.CASCADE)
     # Width, height and hash are measured once, when the upload is checked.
     image = models.ImageField(upload_to=product_image_path)
+    # Made once, after the upload (catalog.tasks.make_thumbnails); pages fall back to the photo.
+    thumbnail = models.ImageField(upload_to=thumbnail_path, blank=True, editable=False)
     width = models.PositiveIntegerField(editable=False)
     height = models.PositiveIntegerField(editable=False)
     sha256 = models.CharField("content hash", max_length=64, editable=False)
@@ -89,3 +95,7 @@ class ProductImage(models.Model):
 
     def __str__(self):
         return f"{self.product} ({self.width}x{self.height})"
+
+    @property
+    def thumbnail_url(self):
+        return (self.thumbnail or self.image).url

@@ -4,7 +4,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from .images import check_image_upload
+from .images import check_image_upload, thumbnail_jpeg
 from .models import Product, ProductImage
 from .signals import products_activation_changed
 
@@ -47,3 +47,18 @@ def products_set_active(*, queryset, is_active):
     products_activation_changed.send(sender=Product, product_ids=changing)
     return count
 
+
+
+def image_thumbnail_make(*, image):
+    """Store the photo's thumbnail (once: an image that has one is left as it is)."""
+    if image.thumbnail:
+        return image
+    with image.image.open("rb") as photo:
+        content = thumbnail_jpeg(photo)
+    image.thumbnail.save("thumbnail.jpg", ContentFile(content), save=False)
+    ProductImage.objects.filter(pk=image.pk).update(thumbnail=image.thumbnail.name)
+    return image
+
+
+def images_without_thumbnail():
+    return ProductImage.objects.filter(thumbnail="").order_by("id")

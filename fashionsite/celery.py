@@ -3,12 +3,28 @@
 With no REDIS_URL the tasks run in-process (CELERY_TASK_ALWAYS_EAGER), so the shop
 needs no broker on a laptop.
 """
+import logging
 import os
 
 from celery import Celery
+from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fashionsite.settings.base")
 
 app = Celery("fashionsite")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+logger = logging.getLogger(__name__)
+
+
+def queue_on_commit(task, *args):
+    """Send the task once the transaction commits. With the broker down the save still
+    succeeds (the send is logged); the periodic catch-up tasks do the work later."""
+    def send():
+        try:
+            task.delay(*args)
+        except Exception:  # kombu raises several kinds of connection errors
+            logger.exception("Could not queue %s%s; the catch-up task will do it", task.name, args)
+
+    transaction.on_commit(send)

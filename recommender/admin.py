@@ -3,6 +3,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 
 from catalog.admin import ProductAdmin, image_preview
+from fashionsite.celery import queue_on_commit
 
 from . import tasks
 from .embedding import fingerprint
@@ -14,7 +15,7 @@ def reembed(modeladmin, request, image_ids):
     """Forget the photos' vectors and queue their embedding (after the commit)."""
     with transaction.atomic():
         embeddings_forget(image_ids=image_ids)
-        tasks.queue_on_commit(tasks.embed_images, image_ids)
+        queue_on_commit(tasks.embed_images, image_ids)
     modeladmin.message_user(request, f"{len(image_ids)} photo(s) queued for embedding.")
 
 
@@ -82,7 +83,7 @@ class PhotoEmbeddingAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rebuild the index (from stored vectors)", permissions=["view"])
     def rebuild_index(self, request, queryset):
-        tasks.queue_on_commit(tasks.rebuild_index)
+        queue_on_commit(tasks.rebuild_index)
         self.message_user(request, "The index rebuild is queued.", messages.SUCCESS)
 
 

@@ -19,7 +19,9 @@ import numpy as np
 from .backbones import BACKBONES, choose_backbone, load_backbone
 from .background import catalogue_style
 from .colour import SIGNATURE_SIZE, colour_signature, foreground_mask
-from .preprocessing import PREPROCESSING_VERSION, open_photo, square_photo
+from catalog.images import open_photo
+
+from .preprocessing import PREPROCESSING_VERSION, square_photo
 from .projection import Projection, unit_rows
 
 INPUT_SIZE = 224

@@ -10,6 +10,7 @@ from django.dispatch import receiver
 
 from catalog.models import Product, ProductImage
 from catalog.signals import products_activation_changed
+from fashionsite.celery import queue_on_commit
 
 from . import tasks
 
@@ -25,13 +26,13 @@ def image_ids_of(product_ids):
 @receiver(post_save, sender=ProductImage, dispatch_uid="recommender-image-saved")
 def image_saved(sender, instance, **kwargs):
     if enabled():
-        tasks.queue_on_commit(tasks.embed_images, [instance.pk])
+        queue_on_commit(tasks.embed_images, [instance.pk])
 
 
 @receiver(post_delete, sender=ProductImage, dispatch_uid="recommender-image-deleted")
 def image_deleted(sender, instance, **kwargs):
     if enabled():
-        tasks.queue_on_commit(tasks.refresh_index, [instance.pk])
+        queue_on_commit(tasks.refresh_index, [instance.pk])
 
 
 @receiver(pre_save, sender=Product, dispatch_uid="recommender-product-saving")
@@ -45,7 +46,7 @@ def product_saved(sender, instance, created, **kwargs):
     if enabled() and not created and instance._was_active != instance.is_active:
         image_ids = image_ids_of([instance.pk])
         if image_ids:
-            tasks.queue_on_commit(tasks.refresh_index, image_ids)
+            queue_on_commit(tasks.refresh_index, image_ids)
 
 
 @receiver(products_activation_changed, dispatch_uid="recommender-activation-changed")
@@ -53,4 +54,4 @@ def activation_changed(sender, product_ids, **kwargs):
     if enabled():
         image_ids = image_ids_of(product_ids)
         if image_ids:
-            tasks.queue_on_commit(tasks.refresh_index, image_ids)
+            queue_on_commit(tasks.refresh_index, image_ids)

@@ -5,14 +5,10 @@ Embedding runs on the `embeddings` queue and index updates on the `index` queue
 is delivered again) and retry transient failures (database, broker, file system) with
 exponential backoff.
 """
-import logging
-
 from celery import shared_task
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 
 from . import services
-
-logger = logging.getLogger(__name__)
 
 TRANSIENT = (DatabaseError, ConnectionError, TimeoutError)
 RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": 2, "retry_backoff_max": 120, "retry_jitter": True,
@@ -43,14 +39,3 @@ def catch_up():
     """Run by Celery beat: embeds pending photos in a bounded batch, mends the index."""
     return services.catch_up()
 
-
-def queue_on_commit(task, *args):
-    """Send the task once the transaction commits. With the broker down the save still
-    succeeds: the photos stay pending and the periodic catch-up handles them later."""
-    def send():
-        try:
-            task.delay(*args)
-        except Exception:  # kombu raises several kinds of connection errors
-            logger.exception("Could not queue %s%s; the catch-up task will do it", task.name, args)
-
-    transaction.on_commit(send)

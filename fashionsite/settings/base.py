@@ -142,8 +142,13 @@ CELERY_TASK_DEFAULT_QUEUE = "index"
 CELERY_TASK_ROUTES = {
     "recommender.tasks.embed_images": {"queue": "embeddings"},
     "recommender.tasks.catch_up": {"queue": "embeddings"},
+    "catalog.tasks.*": {"queue": "embeddings"},
 }
 CELERY_BEAT_SCHEDULE = {
+    "catalog-thumbnails-catch-up": {
+        "task": "catalog.tasks.thumbnails_catch_up",
+        "schedule": float(env_int("RECOMMENDER_CATCH_UP_SECONDS", 60)),
+    },
     "recommender-catch-up": {
         "task": "recommender.tasks.catch_up",
         "schedule": float(env_int("RECOMMENDER_CATCH_UP_SECONDS", 60)),
@@ -157,6 +162,9 @@ CATALOG_MAX_IMAGE_PIXELS = env_int("CATALOG_MAX_IMAGE_PIXELS", 40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = CATALOG_MAX_UPLOAD_BYTES + 1024 * 1024
 
 CATALOG_PAGE_SIZE = 25
+# Make each photo's thumbnail after its upload (a task); the beat task catches up.
+CATALOG_AUTO_THUMBNAILS = env_bool("CATALOG_AUTO_THUMBNAILS", True)
+CATALOG_THUMBNAIL_BATCH = env_int("CATALOG_THUMBNAIL_BATCH", 500)
 
 # The recommender. RECOMMENDER_BACKBONE: auto (ResNet-50 when its weights are on disk or
 # can be downloaded, else EfficientNet-Lite0), resnet50 or efficientnet_lite0.

@@ -12,6 +12,7 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 # Catalogue tests do not embed every photo they make; the pipeline tests turn this on.
 RECOMMENDER_AUTO_UPDATE = env_bool("RECOMMENDER_AUTO_UPDATE", False)
+CATALOG_AUTO_THUMBNAILS = env_bool("CATALOG_AUTO_THUMBNAILS", False)
 # A file, not memory, so that worker processes started by the pipeline tests share it.
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

@@ -54,6 +54,7 @@ def test_imports_products_with_their_photo(tmp_path):
     image = product.primary_image
     assert (image.width, image.height) == (224, 224)
     assert image.image.read() == (DEMO_CATALOGUE / "images" / f"{rows[0]['id']}.jpg").read_bytes()
+    assert image.thumbnail_url.endswith("-thumb.jpg")
 
 
 def test_names_with_commas_and_a_price_column_are_read(tmp_path):
@@ -150,7 +151,7 @@ def test_an_interrupted_import_leaves_only_whole_products(tmp_path, media_root):
             catalog_import(path=folder, batch_size=3, progress=False)
     assert Product.objects.count() == 3
     assert not Product.objects.filter(images__isnull=True).exists()
-    assert len([path for path in media_root.rglob("*") if path.is_file()]) == 3
+    assert len([path for path in media_root.rglob("*") if path.is_file()]) == 3 * 2  # photos and thumbnails
 
     report = catalog_import(path=folder, batch_size=3, progress=False)
     assert (report.created, report.unchanged) == (3, 3)

@@ -3,7 +3,8 @@ import io
 import pytest
 from PIL import Image
 
-from recommender.preprocessing import open_photo, pad_to_square, square_photo
+from catalog.images import open_photo
+from recommender.preprocessing import pad_to_square, square_photo
 
 WHITE, RED, BLUE = (255, 255, 255), (255, 0, 0), (0, 0, 255)
 EXIF_ORIENTATION = 0x0112
