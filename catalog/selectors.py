@@ -1,7 +1,74 @@
-"""Reads of the catalogue."""
+"""Reads of the catalogue: the search behind the shop grid and the API's product list."""
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, Q
+
 from .models import Product
+
+SEARCHED_FIELDS = ["name", "article_type", "base_colour", "master_category", "sub_category", "gender"]
+FACETS = ["gender", "master_category", "article_type", "base_colour"]
+
+
+@dataclass(frozen=True)
+class CatalogueFilters:
+    """What a shopper narrows the catalogue by (every field optional)."""
+
+    gender: str | None = None
+    master_category: str | None = None
+    article_type: str | None = None
+    base_colour: str | None = None
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+
+    def __bool__(self):
+        return any(getattr(self, item.name) not in (None, "") for item in fields(self))
+
+    def apply(self, products):
+        lookups = {"gender": self.gender, "master_category": self.master_category,
+                   "article_type": self.article_type, "base_colour": self.base_colour,
+                   "price__gte": self.price_min, "price__lte": self.price_max}
+        return products.filter(**{lookup: value for lookup, value in lookups.items() if value not in (None, "")})
 
 
 def product_list():
     """Active products, newest first, with their images loaded."""
     return Product.objects.filter(is_active=True).prefetch_related("images")
+
+
+def product_search(*, query="", filters=None):
+    """Active products matching a text query and filters, best match first.
+
+    On PostgreSQL the query is a full-text search (web search syntax, English stemming)
+    ranked by relevance; elsewhere every word must appear in one of SEARCHED_FIELDS.
+    """
+    products = product_list()
+    if filters:
+        products = filters.apply(products)
+    query = (query or "").strip()
+    if not query:
+        return products
+    if connection.vendor == "postgresql":
+        return full_text_search(products, query)
+    for word in query.split():
+        products = products.filter(Q.create([(f"{field}__icontains", word) for field in SEARCHED_FIELDS],
+                                            connector=Q.OR))
+    return products
+
+
+def full_text_search(products, query):
+    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+    vector = SearchVector(*SEARCHED_FIELDS, config="english")
+    search = SearchQuery(query, search_type="websearch", config="english")
+    return (products.annotate(document=vector, rank=SearchRank(vector, search)).filter(document=search)
+            .order_by("-rank", "-created_at", "-id"))
+
+
+def facet_counts(products):
+    """{facet: [(value, count), ...]} for the products, most frequent first."""
+    products = products.order_by()
+    return {facet: list(products.exclude(**{facet: ""}).values_list(facet).annotate(count=Count("id"))
+                        .order_by("-count", facet))
+            for facet in FACETS}

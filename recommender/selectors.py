@@ -1,37 +1,20 @@
 """Reads of the recommender: "more like this" and search by photo."""
-from dataclasses import dataclass, fields
-from decimal import Decimal
+from dataclasses import dataclass
 
 import numpy as np
 from django.db.models import F
 
 from catalog.images import check_image_upload
 from catalog.models import Product, ProductImage
+from catalog.selectors import CatalogueFilters
 
 from .embedding import embed_files, fingerprint
 from .models import ImageEmbedding
 from .services import current_index
 
 
-@dataclass(frozen=True)
-class ProductFilters:
-    """Attribute filters applied inside the nearest-neighbour search."""
-
-    gender: str | None = None
-    master_category: str | None = None
-    article_type: str | None = None
-    base_colour: str | None = None
-    price_min: Decimal | None = None
-    price_max: Decimal | None = None
-
-    def __bool__(self):
-        return any(getattr(self, item.name) not in (None, "") for item in fields(self))
-
-    def apply(self, products):
-        lookups = {"gender": self.gender, "master_category": self.master_category,
-                   "article_type": self.article_type, "base_colour": self.base_colour,
-                   "price__gte": self.price_min, "price__lte": self.price_max}
-        return products.filter(**{lookup: value for lookup, value in lookups.items() if value not in (None, "")})
+# The engine's filters are the catalogue's: one definition for the grid, the API and the search.
+ProductFilters = CatalogueFilters
 
 
 @dataclass(frozen=True)
