@@ -1,4 +1,5 @@
 """Reads of the catalogue: the search behind the shop grid and the API's product list."""
+from collections import Counter
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
@@ -68,7 +69,10 @@ def full_text_search(products, query):
 
 def facet_counts(products):
     """{facet: [(value, count), ...]} for the products, most frequent first."""
-    products = products.order_by()
-    return {facet: list(products.exclude(**{facet: ""}).values_list(facet).annotate(count=Count("id"))
-                        .order_by("-count", facet))
-            for facet in FACETS}
+    # One grouped query for all facets (one scan of a text search, not one per facet).
+    counts = {facet: Counter() for facet in FACETS}
+    for *values, count in products.order_by().values_list(*FACETS).annotate(count=Count("id")):
+        for facet, value in zip(FACETS, values):
+            if value:
+                counts[facet][value] += count
+    return {facet: sorted(counts[facet].items(), key=lambda item: (-item[1], item[0])) for facet in FACETS}

@@ -40,6 +40,37 @@ def product_ensure_primary_image(*, product):
             first.save(update_fields=["is_primary"])
 
 
+def product_create(*, name, gender, master_category, sub_category, article_type, **attributes):
+    """Create a product after the model's checks (raises ValidationError); it has no image yet."""
+    product = Product(name=name, gender=gender, master_category=master_category, sub_category=sub_category,
+                      article_type=article_type, **attributes)
+    product.full_clean()
+    product.save()
+    return product
+
+
+def product_update(*, product, **attributes):
+    """Change some attributes after the model's checks. is_active=False takes the product out of the
+    recommender's index (its post_save receiver sees the change)."""
+    for name, value in attributes.items():
+        setattr(product, name, value)
+    product.full_clean()
+    product.save()
+    return product
+
+
+def product_delete(*, product):
+    """Delete a product with its images (each deletion also removes the photo from the index)."""
+    product.delete()
+
+
+@transaction.atomic
+def product_image_delete(*, image):
+    """Delete one image; when it was the primary, the product's first remaining image takes over."""
+    image.delete()
+    product_ensure_primary_image(product=image.product)
+
+
 def products_set_active(*, queryset, is_active):
     """Activate or deactivate products in bulk; returns how many changed."""
     changing = list(queryset.exclude(is_active=is_active).values_list("id", flat=True))

@@ -5,4 +5,6 @@ from . import views
 app_name = "catalog"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("products/<int:pk>/", views.product_detail, name="product"),
+    path("search/photo/", views.photo_search, name="photo_search"),
 ]

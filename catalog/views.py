@@ -1,10 +1,94 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.db.models import Max, Min
+from django.shortcuts import get_object_or_404, render
 
-from .selectors import product_list
+from recommender.selectors import products_inspired_by, search_by_image, similar_products
+
+from .forms import PhotoSearchForm, SearchForm, SimilarityForm
+from .models import Product
+from .selectors import FACETS, facet_counts, product_list, product_search
+
+TRAIL_LENGTH = 8  # product pages kept in the "your trail" breadcrumb and in "inspired by"
+FACET_LABELS = {"gender": "Gender", "master_category": "Category", "article_type": "Type", "base_colour": "Colour"}
 
 
 def home(request):
-    page = Paginator(product_list(), settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "catalog/home.html", {"page": page})
+    """The search grid: text query, facet filters with counts, 25 products a page."""
+    form = SearchForm(request.GET)
+    query, filters = form.query(), form.filters()
+    products = product_search(query=query, filters=filters)
+    page = Paginator(products, settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    browsing = not query and not filters
+    return render(request, "catalog/home.html", {
+        "form": form, "query": query, "filtered": bool(filters), "page": page,
+        "facets": facet_choices(products, form), "price_range": price_range(),
+        "inspired": products_inspired_by(product_ids=viewed_ids(request), k=10) if browsing else [],
+    })
+
+
+def product_detail(request, pk):
+    """A product's photos and attributes, and "more like this" narrowed by the page's toggles."""
+    product = get_object_or_404(product_list(), pk=pk)
+    toggles = SimilarityForm(request.GET)
+    similar = similar_products(product=product, k=settings.CATALOG_PAGE_SIZE, filters=toggles.filters_for(product))
+    trail = trail_visit(request, product.pk)
+    trail_products = Product.objects.in_bulk(trail)
+    return render(request, "catalog/product_detail.html", {
+        "product": product, "toggles": toggles, "link_query": toggles.query_string(), "results": similar,
+        "trail": [trail_products[pk] for pk in trail if pk in trail_products],
+    })
+
+
+def photo_search(request):
+    """Search by an uploaded photo; the upload is read in memory for this request and never stored."""
+    posted = request.method == "POST"
+    form = PhotoSearchForm(request.POST, request.FILES) if posted else PhotoSearchForm()
+    results = None
+    if posted and form.is_valid():
+        try:
+            results = search_by_image(upload=form.cleaned_data["photo"], k=settings.CATALOG_PAGE_SIZE,
+                                      filters=form.filters())
+        except ValidationError as error:
+            form.add_error("photo", error)
+    return render(request, "catalog/photo_search.html", {
+        "form": form, "results": results,
+        "facets": facet_choices(product_list(), form), "price_range": price_range(),
+    }, status=400 if form.errors else 200)
+
+
+def facet_choices(products, form):
+    """[(name, label, selected value, [(value, count), ...]), ...] for the filter menus."""
+    counts = facet_counts(products)
+    choices = []
+    for facet in FACETS:
+        selected = form.data.get(facet, "")
+        values = counts[facet]
+        if selected and selected not in dict(values):
+            values = [(selected, 0)] + values  # a filter with no match stays visible, so it can be removed
+        choices.append((facet, FACET_LABELS[facet], selected, values))
+    return choices
+
+
+def price_range():
+    """(lowest, highest) price of the active catalogue, or None when no product has a price."""
+    prices = Product.objects.filter(is_active=True).aggregate(low=Min("price"), high=Max("price"))
+    return None if prices["low"] is None else (prices["low"], prices["high"])
+
+
+def viewed_ids(request):
+    return request.session.get("viewed", [])
+
+
+def trail_visit(request, pk):
+    """Record a product page visit; returns the trail (oldest first, ending with pk).
+
+    Going back to a product already on the trail cuts the trail there, like a breadcrumb.
+    """
+    trail = request.session.get("trail", [])
+    trail = trail[:trail.index(pk)] if pk in trail else trail
+    request.session["trail"] = (trail + [pk])[-TRAIL_LENGTH:]
+    viewed = [seen for seen in viewed_ids(request) if seen != pk]
+    request.session["viewed"] = (viewed + [pk])[-TRAIL_LENGTH:]
+    return request.session["trail"]

@@ -11,6 +11,7 @@ def serve_media(request, path):
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("catalog.api.urls")),
     path("", include("catalog.urls")),
 ]
 

@@ -39,7 +39,10 @@ def search_by_image(*, upload, k=25, filters=None):
 
 def product_vector(product):
     """The stored vector of the product's primary photo (or of another photo when that one has none)."""
-    rows = (ImageEmbedding.objects.filter(image__product=product, fingerprint=fingerprint(),
+    # The product's image ids first (prefetched when the caller has them): filtering by the join
+    # instead makes SQLite scan every vector of the model.
+    image_ids = [image.pk for image in product.images.all()]
+    rows = (ImageEmbedding.objects.filter(image_id__in=image_ids, fingerprint=fingerprint(),
                                           status=ImageEmbedding.Status.DONE, image_sha256=F("image__sha256"))
             .order_by("-image__is_primary", "image__position", "image_id").values_list("vector", flat=True))
     first = rows.first()
@@ -78,3 +81,16 @@ def best_per_product(scores, ids, products):
         if product_id is not None and product_id not in best:
             best[product_id] = score
     return best
+
+
+def products_inspired_by(*, product_ids, k=10):
+    """Products close to the mean vector of the given (viewed) products, excluding them; [] with none."""
+    viewed = Product.objects.filter(pk__in=product_ids)
+    vectors = [vector for vector in map(product_vector, viewed) if vector is not None]
+    if not vectors:
+        return []
+    mean = np.mean(vectors, axis=0)
+    mean /= np.linalg.norm(mean) or 1.0
+    seen = {product.pk for product in viewed}
+    found = nearest_products(mean, k=k + len(seen))
+    return [result for result in found if result.product.pk not in seen][:k]

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
     "catalog",
     "recommender",
 ]
@@ -163,6 +166,32 @@ CATALOG_MAX_IMAGE_PIXELS = env_int("CATALOG_MAX_IMAGE_PIXELS", 40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = CATALOG_MAX_UPLOAD_BYTES + 1024 * 1024
 
 CATALOG_PAGE_SIZE = 25
+
+# The REST API under /api/v1/ (catalog/api/): token auth for apps, sessions for the browsable API.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["catalog.api.permissions.IsStaffOrReadOnly"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "catalog.api.parsers.UploadParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "catalog.api.schema.ApiSchema",
+    "EXCEPTION_HANDLER": "catalog.api.errors.api_exception_handler",
+    # Anonymous searches by photo, per client address (e.g. 20/minute, 1000/hour).
+    "DEFAULT_THROTTLE_RATES": {"image_search": os.environ.get("API_IMAGE_SEARCH_ANON_RATE", "20/minute")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Lookalike API",
+    "DESCRIPTION": "Products, \"more like this\" and search by photo; staff manage the catalogue.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
 # Make each photo's thumbnail after its upload (a task); the beat task catches up.
 CATALOG_AUTO_THUMBNAILS = env_bool("CATALOG_AUTO_THUMBNAILS", True)
 CATALOG_THUMBNAIL_BATCH = env_int("CATALOG_THUMBNAIL_BATCH", 500)

@@ -1,0 +1,83 @@
+"""One error format for every 4xx: {"error": {"code": ..., "message": ..., "fields": {...}}}.
+
+`fields` is present for validation errors only: {field name: [messages]}.
+"""
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler
+
+from catalog.images import readable_size
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The upload is too large."
+    default_code = "file_too_large"
+
+
+def upload_too_large(size):
+    return PayloadTooLarge(f"The upload is {readable_size(size)}; "
+                           f"the limit is {readable_size(settings.CATALOG_MAX_UPLOAD_BYTES)}.")
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, with Django's exceptions mapped to API exceptions and the body in the common format."""
+    exc = as_api_exception(exc)
+    response = exception_handler(exc, context)
+    if response is not None:
+        response.data = {"error": error_body(exc)}
+    return response
+
+
+def as_api_exception(exc):
+    if isinstance(exc, DjangoValidationError):
+        return from_django_validation_error(exc)
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return exceptions.ParseError(str(exc))
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    return exc
+
+
+def from_django_validation_error(error):
+    """A ValidationError of a service (an upload check, a model check) as an API exception."""
+    if hasattr(error, "error_dict"):
+        return exceptions.ValidationError(error.message_dict)
+    message = " ".join(error.messages)
+    code = error.error_list[0].code or "invalid"
+    if code == "file_too_large":
+        return PayloadTooLarge(message)
+    return exceptions.ValidationError(message, code=code)
+
+
+def error_body(exc):
+    if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
+        fields = {name: messages(errors) for name, errors in exc.detail.items()}
+        return {"code": "invalid", "message": f"Invalid input: {', '.join(fields)}.", "fields": fields}
+    details = exc.detail if isinstance(exc.detail, list) else [exc.detail]
+    return {"code": getattr(details[0], "code", None) or "invalid", "message": " ".join(messages(details))}
+
+
+def messages(errors):
+    """The messages of a DRF error detail (a string, a list, or nested lists and dicts), flat."""
+    if isinstance(errors, dict):
+        return [message for value in errors.values() for message in messages(value)]
+    if isinstance(errors, list):
+        return [message for value in errors for message in messages(value)]
+    return [str(errors)]
+
+
+@csrf_exempt  # a 404 whatever the method, never the CSRF failure page
+def not_found(request, *args, **kwargs):
+    """Any other address under /api/v1/: a 404 in the common format, not the HTML page."""
+    message = "No such API address (addresses end with a slash)."
+    return JsonResponse({"error": {"code": "not_found", "message": message}}, status=404)

@@ -1,0 +1,69 @@
+"""Query parameters of the product list, similar products and search by photo: one set of names."""
+import django_filters
+from rest_framework import serializers
+
+from catalog.models import Product
+from catalog.selectors import CatalogueFilters, product_search
+
+# API parameter name -> CatalogueFilters field.
+FILTER_PARAMETERS = {
+    "gender": "gender",
+    "masterCategory": "master_category",
+    "articleType": "article_type",
+    "colour": "base_colour",
+    "price_min": "price_min",
+    "price_max": "price_max",
+}
+PRICE = {"max_digits": 10, "decimal_places": 2}  # as Product.price
+
+
+def catalogue_filters(data):
+    """CatalogueFilters from validated query parameters (API names)."""
+    return CatalogueFilters(**{field: data.get(name) for name, field in FILTER_PARAMETERS.items()})
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Ordering with the id as the last key, so that pages never repeat or skip a product."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        return qs.order_by(*qs.query.order_by, "-id") if value else qs
+
+
+class ProductFilter(django_filters.FilterSet):
+    """The shop grid's search and filters (catalog.selectors.product_search), and an ordering."""
+
+    q = django_filters.CharFilter(help_text="Words to search for (name, type, colour, category, gender).")
+    gender = django_filters.CharFilter(help_text="Men, Women, Boys, Girls or Unisex.")
+    masterCategory = django_filters.CharFilter(help_text="e.g. Apparel, Footwear, Accessories.")
+    articleType = django_filters.CharFilter(help_text="e.g. Tshirts, Casual Shoes, Watches.")
+    colour = django_filters.CharFilter(help_text="Base colour, e.g. Blue.")
+    price_min = django_filters.NumberFilter(**PRICE, help_text="Lowest price (inclusive).")
+    price_max = django_filters.NumberFilter(**PRICE, help_text="Highest price (inclusive).")
+    ordering = StableOrderingFilter(fields=["name", "created_at", "price"],
+                                    help_text="Default: best match for a search, else newest first.")
+
+    class Meta:
+        model = Product
+        fields = []
+
+    def filter_queryset(self, queryset):
+        # The grid's search starts from the active catalogue itself (product_search), like the pages.
+        data = self.form.cleaned_data
+        products = product_search(query=data.get("q"), filters=catalogue_filters(data))
+        return self.filters["ordering"].filter(products, data.get("ordering"))
+
+
+class CatalogueFiltersSerializer(serializers.Serializer):
+    """The filters of "more like this" and search by photo, with the number of results k."""
+
+    k = serializers.IntegerField(min_value=1, max_value=100, default=25, help_text="How many products (1-100).")
+    gender = serializers.CharField(required=False)
+    masterCategory = serializers.CharField(required=False)
+    articleType = serializers.CharField(required=False)
+    colour = serializers.CharField(required=False, help_text="Base colour, e.g. Blue.")
+    price_min = serializers.DecimalField(**PRICE, required=False)
+    price_max = serializers.DecimalField(**PRICE, required=False)
+
+    def filters(self):
+        return catalogue_filters(self.validated_data)

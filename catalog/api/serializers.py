@@ -1,0 +1,102 @@
+"""What the API reads and writes. Writes are done by catalog.services: these only validate and render."""
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import Product, ProductImage
+
+from .filters import CatalogueFiltersSerializer
+
+class ImageSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="The full-size photo (absolute URL).")
+    thumbnail_url = serializers.SerializerMethodField(help_text="A small version, or the photo until it is made.")
+
+    class Meta:
+        model = ProductImage
+        fields = ["id", "url", "thumbnail_url", "width", "height", "is_primary"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, image):
+        return self.absolute(image.image.url)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail_url(self, image):
+        return self.absolute(image.thumbnail_url)
+
+    def absolute(self, url):
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class ProductFields(serializers.ModelSerializer):
+    """Product attributes under their API names (those of the query parameters); the others keep theirs."""
+
+    masterCategory = serializers.CharField(source="master_category", max_length=64)
+    subCategory = serializers.CharField(source="sub_category", max_length=64)
+    articleType = serializers.CharField(source="article_type", max_length=64)
+    colour = serializers.CharField(source="base_colour", max_length=32, required=False, allow_blank=True)
+
+
+class ProductSummarySerializer(ProductFields):
+    """A product in a list: its attributes for a tile and its primary image."""
+
+    image = ImageSerializer(source="primary_image", allow_null=True, help_text="The primary image.")
+
+    class Meta:
+        model = Product
+        fields = ["id", "name", "gender", "masterCategory", "articleType", "colour", "price", "image"]
+
+
+class ProductSerializer(ProductFields):
+    """A product with every attribute and all its images (primary first)."""
+
+    images = ImageSerializer(many=True)
+
+    class Meta:
+        model = Product
+        fields = ["id", "external_id", "name", "gender", "masterCategory", "subCategory", "articleType", "colour",
+                  "season", "year", "usage", "price", "is_active", "created_at", "updated_at", "images"]
+
+
+class ProductInputSerializer(ProductFields):
+    """A product to create, or the fields to change (PATCH: any of them; is_active=false deactivates)."""
+
+    class Meta:
+        model = Product
+        fields = ["external_id", "name", "gender", "masterCategory", "subCategory", "articleType", "colour",
+                  "season", "year", "usage", "price", "is_active"]
+        extra_kwargs = {"price": {"min_value": 0}}
+
+    def validate_external_id(self, value):
+        return value or None  # unique when given; "" means none
+
+
+class SimilarProductSerializer(serializers.Serializer):
+    score = serializers.FloatField(help_text="Similarity in [-1, 1]; higher is more alike.")
+    product = ProductSummarySerializer()
+
+
+class ImageInputSerializer(serializers.Serializer):
+    photo = serializers.FileField(help_text="A JPEG, PNG or WebP photo.")
+    is_primary = serializers.BooleanField(default=False, help_text="Make it the product's primary image.")
+
+
+class ImageSearchInputSerializer(CatalogueFiltersSerializer):
+    photo = serializers.FileField(help_text="A photo of what to look for (JPEG, PNG, WebP).")
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    """An error: a code for programs, a message for people, and each invalid field's messages."""
+
+    def get_fields(self):  # "fields" is a Serializer attribute, so the field is declared here
+        return {
+            "code": serializers.CharField(help_text="e.g. invalid, not_found, not_authenticated, permission_denied, "
+                                                    "file_too_large, not_an_image, throttled."),
+            "message": serializers.CharField(),
+            "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                            required=False, help_text="Validation errors only: {field: [messages]}."),
+        }
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()

@@ -1,0 +1,124 @@
+"""Thin views: validate with a serializer, call a catalog or recommender service/selector, render."""
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.models import Product
+from catalog.selectors import product_list
+from catalog.services import product_create, product_delete, product_image_add, product_image_delete, product_update
+from recommender.selectors import search_by_image, similar_products
+
+from .filters import CatalogueFiltersSerializer, ProductFilter
+from .parsers import UploadParser
+from .permissions import ImageSearchAnonThrottle, IsStaffOrReadOnly
+from .serializers import (ImageInputSerializer, ImageSearchInputSerializer, ImageSerializer, ProductInputSerializer,
+                          ProductSerializer, ProductSummarySerializer, SimilarProductSerializer)
+
+
+def validated(serializer_class, data, **kwargs):
+    """A serializer that has checked `data` (a 400 in the common format when it is not valid)."""
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer
+
+
+class ProductPagination(PageNumberPagination):
+    page_size = settings.CATALOG_PAGE_SIZE  # as the shop grid
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class ProductViewSet(viewsets.ModelViewSet):
+    """Anyone reads the active catalogue; staff also see inactive products, and write."""
+
+    permission_classes = [IsStaffOrReadOnly]
+    pagination_class = ProductPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProductFilter
+    parser_classes = [JSONParser]  # products are written as JSON; images as multipart (below)
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        if self.action == "list" or not self.request.user.is_staff:
+            return product_list()
+        return Product.objects.prefetch_related("images")
+
+    def filter_queryset(self, queryset):
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return ProductSummarySerializer
+        return ProductInputSerializer if self.action in ("create", "update", "partial_update") else ProductSerializer
+
+    def rendered(self, product, status_code=status.HTTP_200_OK):
+        return Response(ProductSerializer(product, context=self.get_serializer_context()).data, status=status_code)
+
+    @extend_schema(responses={201: ProductSerializer})
+    def create(self, request):
+        data = validated(ProductInputSerializer, request.data).validated_data
+        return self.rendered(product_create(**data), status.HTTP_201_CREATED)
+
+    @extend_schema(responses=ProductSerializer)
+    def update(self, request, pk=None, partial=False):
+        product = self.get_object()
+        data = validated(ProductInputSerializer, request.data, instance=product, partial=partial).validated_data
+        return self.rendered(product_update(product=product, **data))
+
+    @extend_schema(responses=ProductSerializer)
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk, partial=True)
+
+    def perform_destroy(self, instance):
+        product_delete(product=instance)
+
+    @extend_schema(summary="More like this", parameters=[CatalogueFiltersSerializer],
+                   responses=SimilarProductSerializer(many=True))
+    @action(detail=True, filter_backends=[], pagination_class=None)
+    def similar(self, request, pk=None):
+        product = self.get_object()
+        query = validated(CatalogueFiltersSerializer, request.query_params)
+        results = similar_products(product=product, k=query.validated_data["k"], filters=query.filters())
+        return Response(SimilarProductSerializer(results, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(summary="Add an image (embedded for the recommender after it is stored)",
+                   request={"multipart/form-data": ImageInputSerializer}, responses={201: ImageSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[UploadParser], filter_backends=[])
+    def images(self, request, pk=None):
+        product = self.get_object()
+        data = validated(ImageInputSerializer, request.data).validated_data
+        image = product_image_add(product=product, file=data["photo"], make_primary=data["is_primary"])
+        return Response(ImageSerializer(image, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Delete an image", request=None, responses={204: None},
+                   parameters=[OpenApiParameter("image_id", int, OpenApiParameter.PATH)])
+    @action(detail=True, methods=["delete"], url_path="images/(?P<image_id>[0-9]+)", filter_backends=[])
+    def image_delete(self, request, pk=None, image_id=None):
+        image = get_object_or_404(self.get_object().images, pk=image_id)
+        product_image_delete(image=image)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ImageSearchView(APIView):
+    """Search by photo: the products that look most like an uploaded photo."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ImageSearchAnonThrottle]
+    parser_classes = [UploadParser]
+
+    @extend_schema(summary="Search by photo", request={"multipart/form-data": ImageSearchInputSerializer},
+                   responses=SimilarProductSerializer(many=True))
+    def post(self, request):
+        form = validated(ImageSearchInputSerializer, request.data)
+        results = search_by_image(upload=form.validated_data["photo"], k=form.validated_data["k"],
+                                  filters=form.filters())
+        return Response(SimilarProductSerializer(results, many=True, context={"request": request}).data)
