@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "catalog",
     "recommender",
 ]
@@ -124,6 +125,9 @@ SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
 # Celery: with no REDIS_URL, tasks run in-process (eager), so the shop needs no services.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# With Redis, the cache (and so the API's throttle counts) is shared by every web process.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False  # a failing task must not fail the admin's save
 CELERY_TASK_SERIALIZER = "json"
@@ -191,6 +195,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI's scripts from our own static files, not a CDN (works offline).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 # Make each photo's thumbnail after its upload (a task); the beat task catches up.
 CATALOG_AUTO_THUMBNAILS = env_bool("CATALOG_AUTO_THUMBNAILS", True)

@@ -30,3 +30,9 @@ def test_the_schema_documents_every_operation_and_its_errors(anonymous):
 def test_swagger_ui_is_served(anonymous):
     response = anonymous.get("/api/v1/docs/")
     assert response.status_code == 200 and b"swagger" in response.content.lower()
+
+
+def test_swagger_ui_scripts_come_from_the_shop_not_a_cdn(anonymous):
+    page = anonymous.get("/api/v1/docs/").content.decode()
+    assert 'src="/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"' in page
+    assert "cdn" not in page.lower()
