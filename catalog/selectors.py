@@ -26,11 +26,15 @@ class CatalogueFilters:
     def __bool__(self):
         return any(getattr(self, item.name) not in (None, "") for item in fields(self))
 
-    def apply(self, products):
+    def lookups(self, prefix=""):
+        """ORM lookups of the set filters, e.g. {"gender": "Men"}; prefix "product__" for photos."""
         lookups = {"gender": self.gender, "master_category": self.master_category,
                    "article_type": self.article_type, "base_colour": self.base_colour,
                    "price__gte": self.price_min, "price__lte": self.price_max}
-        return products.filter(**{lookup: value for lookup, value in lookups.items() if value not in (None, "")})
+        return {prefix + lookup: value for lookup, value in lookups.items() if value not in (None, "")}
+
+    def apply(self, products):
+        return products.filter(**self.lookups())
 
 
 def product_list():

@@ -2,7 +2,13 @@
 
 Vectors are L2-normalised float32, so inner product is cosine similarity. Ids are
 ProductImage ids: the database maps them to products, no mapping file can drift.
+
+Two implementations: exact search (FaissFlatIndex) while the catalogue is small, an inverted
+file with 8-bit scalar quantisation (FaissIVFIndex) beyond APPROXIMATE_FROM vectors;
+`index_for_size` picks one, `load_index` reads either. Measured in `benchmarks/index_scale.py`
+(docs/benchmarks.md, "Index at scale").
 """
+import math
 import os
 import tempfile
 from abc import ABC, abstractmethod
@@ -93,23 +99,175 @@ class FaissFlatIndex(VectorIndex):
         return scores, ids
 
     def save(self, path):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(faiss.serialize_index(self.faiss_index).tobytes())
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, self.faiss_index)
 
     @classmethod
     def load(cls, path):
-        data = np.fromfile(path, dtype=np.uint8)
-        try:
-            return cls(faiss_index=faiss.deserialize_index(data))
-        except RuntimeError as error:
-            raise CorruptIndex(f"{path}: {error}") from error
+        """Read an index file, as whichever class wrote it (`load_index`)."""
+        return load_index(path)
+
+
+def write_atomically(path, faiss_index):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(faiss.serialize_index(faiss_index).tobytes())
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load_index(path):
+    """The index written at path, as whichever class wrote it (exact or approximate); raises
+    CorruptIndex for an unreadable file."""
+    data = np.fromfile(path, dtype=np.uint8)
+    try:
+        faiss_index = faiss.deserialize_index(data)
+    except RuntimeError as error:
+        raise CorruptIndex(f"{path}: {error}") from error
+    if isinstance(faiss_index, faiss.IndexIVF):
+        return FaissIVFIndex(faiss_index=faiss_index)
+    if isinstance(faiss_index, faiss.IndexIDMap2):
+        return FaissFlatIndex(faiss_index=faiss_index)
+    raise CorruptIndex(f"{path}: unexpected index type {type(faiss_index).__name__}")
+
+
+# Exact search takes about 2 ms per query (512-d, 2 cores) near 12,000 vectors and grows
+# linearly: from there the approximate index is used (measured, docs/benchmarks.md).
+APPROXIMATE_FROM = 12_000
+
+
+def index_for_size(dimension, count, approximate_from=None):
+    """The index class for a catalogue of `count` vectors: exact below the threshold."""
+    threshold = APPROXIMATE_FROM if approximate_from is None else approximate_from
+    return FaissIVFIndex if count >= threshold else FaissFlatIndex
+
+
+def build_index(dimension, ids, vectors, approximate_from=None):
+    """A new index of the class that suits len(ids) (a rebuild)."""
+    return index_for_size(dimension, len(ids), approximate_from).build(dimension, ids, vectors)
+
+
+class FaissIVFIndex(VectorIndex):
+    """Approximate inner-product search: an inverted file (k-means cells, IndexIVF) whose
+    vectors are stored with 8-bit scalar quantisation (512 bytes a 512-d vector, plus an
+    8-byte id). Only the `nprobe` cells nearest the query are scanned.
+
+    IVF keeps our ids itself and removes them natively (no IndexIDMap2: IVF does not
+    renumber after a removal). Vectors added after the build go to their nearest cell, so
+    a catalogue that grows a lot should be rebuilt (`build_index`) to re-train the cells.
+    """
+
+    def __init__(self, dimension=None, faiss_index=None, nlist=None):
+        if faiss_index is None:
+            nlist = nlist or 1
+            faiss_index = faiss.IndexIVFScalarQuantizer(
+                faiss.IndexFlatIP(dimension), dimension, nlist, faiss.ScalarQuantizer.QT_8bit,
+                faiss.METRIC_INNER_PRODUCT)
+            faiss_index.nprobe = self.nprobe_for(nlist)
+        self.faiss_index = faiss_index
+
+    # Parameters from the size (benchmarks/index_scale.py): about 4 * sqrt(n) cells, and
+    # enough of them probed for recall@10 >= 0.95 on the catalogue's vectors.
+    @staticmethod
+    def nlist_for(count):
+        return max(1, min(int(round(4 * math.sqrt(count))), count // 39 or 1))
+
+    @staticmethod
+    def nprobe_for(nlist):
+        return min(nlist, max(MIN_NPROBE, int(round(nlist * NPROBE_FRACTION))))
+
+    @classmethod
+    def build(cls, dimension, ids, vectors, nlist=None):
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        index = cls(dimension, nlist=nlist or cls.nlist_for(len(vectors)))
+        index.train(vectors)
+        index.add(ids, vectors)
+        return index
+
+    def train(self, vectors):
+        ivf = self.faiss_index
+        # k-means on at most 64 points per cell: enough for the cells, bounded build time
+        sample = vectors
+        limit = 64 * ivf.nlist
+        if len(vectors) > limit:
+            sample = vectors[np.random.default_rng(0).choice(len(vectors), limit, replace=False)]
+        ivf.cp.max_points_per_centroid = 64
+        ivf.cp.niter = 10
+        ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
+
+    @property
+    def dimension(self):
+        return self.faiss_index.d
+
+    @property
+    def nlist(self):
+        return self.faiss_index.nlist
+
+    @property
+    def nprobe(self):
+        return self.faiss_index.nprobe
+
+    def __len__(self):
+        return self.faiss_index.ntotal
+
+    def add(self, ids, vectors):
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if len(ids) == 0:
+            return
+        self.remove(ids)
+        self.faiss_index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+
+    def remove(self, ids):
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if len(ids) and len(self):
+            self.faiss_index.remove_ids(faiss.IDSelectorBatch(ids))
+
+    def ids(self):
+        lists = self.faiss_index.invlists
+        found = []
+        for number in range(self.faiss_index.nlist):
+            size = lists.list_size(number)
+            if size:
+                found.append(faiss.rev_swig_ptr(lists.get_ids(number), size).copy())
+        return np.concatenate(found).astype(np.int64) if found else np.zeros(0, np.int64)
+
+    def probes(self, k, allowed=None):
+        """Cells to scan: the default, more for a large k, more for a selective filter (the
+        cells' allowed vectors are then few; members are checked before any distance)."""
+        total = max(1, len(self))
+        per_cell = total / self.nlist
+        nprobe = max(self.nprobe, math.ceil(4 * k / per_cell))
+        if allowed is not None:
+            nprobe = math.ceil(nprobe * total / max(1, allowed))
+        return max(1, min(self.nlist, nprobe))
+
+    def search(self, vectors, k, allowed_ids=None):
+        vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
+        if len(self) == 0:
+            return np.zeros((len(vectors), 0), np.float32), np.zeros((len(vectors), 0), np.int64)
+        k = max(1, min(k, len(self)))
+        if allowed_ids is None:
+            params = faiss.SearchParametersIVF(nprobe=self.probes(k))
+        else:
+            allowed = np.ascontiguousarray(allowed_ids, np.int64)
+            params = faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(allowed),
+                                               nprobe=self.probes(k, len(allowed)))
+        return self.faiss_index.search(vectors, k, params=params)
+
+    def save(self, path):
+        write_atomically(path, self.faiss_index)
+
+    @classmethod
+    def load(cls, path):
+        """Read an index file, as whichever class wrote it (`load_index`)."""
+        return load_index(path)
+
+
+NPROBE_FRACTION = 1 / 64  # of the cells, at least MIN_NPROBE
+MIN_NPROBE = 8

@@ -52,29 +52,26 @@ def product_vector(product):
 def nearest_products(vector, *, k, filters=None, exclude_product_id=None):
     """Search the index, widening the shortlist until k distinct products pass the filters."""
     index = current_index(fingerprint())
-    products = Product.objects.filter(is_active=True)
-    if filters:
-        products = filters.apply(products)
+    # Photos of active products that pass the filters, as one join (no subquery over products).
+    photos = ProductImage.objects.filter(product__is_active=True, **(filters.lookups("product__") if filters else {}))
     if exclude_product_id is not None:
-        products = products.exclude(pk=exclude_product_id)
-    allowed_ids = list(ProductImage.objects.filter(product__in=products).values_list("id", flat=True)) \
-        if filters else None
+        photos = photos.exclude(product_id=exclude_product_id)
+    allowed_ids = list(photos.values_list("id", flat=True)) if filters else None
     shortlist = 2 * k + 8
     while True:
         scores, ids = index.search(np.asarray(vector, np.float32), shortlist, allowed_ids)
-        best = best_per_product(scores[0], ids[0], products)
+        best = best_per_product(scores[0], ids[0], photos)
         if len(best) >= k or shortlist >= len(index):
             break
         shortlist *= 4
     ranked = list(best.items())[:k]
-    found = products.prefetch_related("images").in_bulk([product_id for product_id, _ in ranked])
+    found = Product.objects.prefetch_related("images").in_bulk([product_id for product_id, _ in ranked])
     return [SimilarProduct(found[product_id], float(score)) for product_id, score in ranked]
 
 
-def best_per_product(scores, ids, products):
-    """{product id: best score}, best first, for the image ids of products in the queryset."""
-    owners = dict(ProductImage.objects.filter(id__in=[int(i) for i in ids if i >= 0], product__in=products)
-                  .values_list("id", "product_id"))
+def best_per_product(scores, ids, photos):
+    """{product id: best score}, best first, for the image ids among `photos`."""
+    owners = dict(photos.filter(id__in=[int(i) for i in ids if i >= 0]).values_list("id", "product_id"))
     best = {}
     for score, image_id in zip(scores, ids):
         product_id = owners.get(int(image_id))

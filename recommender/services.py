@@ -13,7 +13,7 @@ from catalog.models import ProductImage
 
 from . import snapshots
 from .embedding import embed_files, fingerprint, vector_model
-from .index import CorruptIndex, FaissFlatIndex
+from .index import CorruptIndex, build_index
 from .models import ImageEmbedding
 
 logger = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def index_rebuild(*, model_fingerprint=None):
     model_fingerprint = model_fingerprint or fingerprint()
     with snapshots.writer_lock(model_fingerprint):
         ids, vectors = indexable_vectors(model_fingerprint)
-        index = FaissFlatIndex.build(vector_size(vectors), ids, vectors)
+        index = build_index(vector_size(vectors), ids, vectors)
         version = snapshots.publish(model_fingerprint, index)
     logger.info("Index %s v%s: %s vectors", model_fingerprint, version, len(index))
     return version
@@ -152,7 +152,7 @@ def index_refresh_images(*, image_ids, model_fingerprint=None):
             index = None
         if index is None:
             ids, vectors = indexable_vectors(model_fingerprint)
-            index = FaissFlatIndex.build(vector_size(vectors), ids, vectors)
+            index = build_index(vector_size(vectors), ids, vectors)
         else:
             index.remove(list(image_ids))
             index.add(*indexable_vectors(model_fingerprint, image_ids))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .index import FaissFlatIndex
+from .index import load_index
 
 VERSION_FILE = re.compile(r"^v(\d{8})\.faiss$")
 KEEP_VERSIONS = 2  # a reader that just listed the folder can still open the previous file
@@ -63,7 +63,7 @@ def publish(fingerprint, index):
 def load_latest(fingerprint):
     """The newest published index, or None."""
     _, path = latest_version(fingerprint)
-    return FaissFlatIndex.load(path) if path else None
+    return load_index(path) if path else None
 
 
 class LoadedIndex:
@@ -92,7 +92,7 @@ class LoadedIndex:
             if path is None or version == self.version:
                 return
             try:
-                self.index, self.version = FaissFlatIndex.load(path), version
+                self.index, self.version = load_index(path), version
                 return
             except FileNotFoundError:
                 continue  # pruned by a writer between listing and opening: list again
