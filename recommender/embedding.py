@@ -11,7 +11,9 @@
 
 Either way one inner-product search ranks by shape and colour together.
 """
+import contextlib
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,11 +25,13 @@ from catalog.images import open_photo
 
 from .preprocessing import PREPROCESSING_VERSION, square_photo
 from .projection import Projection, unit_rows
+from .runtimes import resolve_runtime, runtime_backbone, runtime_tag
 
 INPUT_SIZE = 224
 GEM_POWER = 3.0
 COLOUR_WEIGHT = 0.25  # used when no projection is trained for the backbone
 EMBEDDING_VERSION = 3  # bump when the pooling or the colour signature changes
+PIPELINE_CHUNK = 8  # photos decoded ahead while the backbone runs (Embedder.vectors_of_files)
 
 
 @dataclass(frozen=True)
@@ -37,12 +41,14 @@ class VectorModel:
     backbone_name: str
     weights_id: str
     projection: Projection | None
+    runtime: str = "torch"  # recommender.runtimes: where the backbone runs
 
     @property
     def fingerprint(self):
-        """Names this model; vectors of two fingerprints never meet."""
+        """Names this model; vectors of two fingerprints never meet (nor those of two runtimes)."""
         projected = self.projection.id if self.projection else "raw"
-        return f"{self.backbone_name}-{self.weights_id}-p{PREPROCESSING_VERSION}-e{EMBEDDING_VERSION}-{projected}"
+        return (f"{self.backbone_name}-{self.weights_id}-p{PREPROCESSING_VERSION}-e{EMBEDDING_VERSION}-{projected}"
+                f"{runtime_tag(self.runtime)}")
 
     @property
     def size(self):
@@ -58,10 +64,18 @@ class VectorModel:
         return (np.hstack([shape, np.sqrt(COLOUR_WEIGHT) * colour]) / np.sqrt(1.0 + COLOUR_WEIGHT)).astype(np.float32)
 
 
-@functools.cache
-def vector_model(backbone_name=None):
+def vector_model(backbone_name=None, runtime=None):
+    """The model of the stored vectors for a backbone and the runtime that will really run
+    (RECOMMENDER_RUNTIME, less what this machine cannot do)."""
     choice = choose_backbone(backbone_name)
-    return VectorModel(choice.name, choice.weights_id, Projection.for_backbone(choice.name, choice.weights_id))
+    return _vector_model(choice.name, resolve_runtime(choice, runtime))
+
+
+@functools.cache
+def _vector_model(backbone_name, runtime):
+    choice = choose_backbone(backbone_name)
+    return VectorModel(choice.name, choice.weights_id, Projection.for_backbone(choice.name, choice.weights_id),
+                       runtime)
 
 
 def fingerprint(backbone_name=None):
@@ -71,29 +85,73 @@ def fingerprint(backbone_name=None):
 class Embedder:
     """Photos in, descriptors and stored vectors out, with one loaded backbone."""
 
+    half_on_gpu = True  # fp16 autocast when the backbone is on a CUDA GPU
+
     def __init__(self, backbone, model):
         self.backbone = backbone
         self.model = model
 
-    def descriptors(self, photos):
-        """(shape descriptors, colour signatures) for a list of RGB PIL images."""
+    def preprocess(self, photos):
+        """(squares, foreground masks, colour signatures) for a list of RGB PIL images."""
         squares = np.stack([np.asarray(square_photo(catalogue_style(photo), INPUT_SIZE)) for photo in photos])
         masks = np.stack([foreground_mask(square) for square in squares])
         colour = np.stack([colour_signature(square, mask) for square, mask in zip(squares, masks)])
+        return squares, masks, colour
+
+    def prepared(self, files):
+        """preprocess() of photo files: decoding included."""
+        return self.preprocess(read_photos(files))
+
+    def descriptors(self, photos):
+        """(shape descriptors, colour signatures) for a list of RGB PIL images."""
+        return self.descriptors_of(*self.preprocess(photos))
+
+    def descriptors_of(self, squares, masks, colour):
         return self.shape_descriptors(squares, masks), colour
 
     def vectors(self, photos):
         return self.model.vectors(*self.descriptors(photos))
 
+    def vectors_of_files(self, files, chunk=PIPELINE_CHUNK):
+        """vectors() of photo files, decoding and preprocessing the next chunk in a thread
+        while the backbone runs on the current one."""
+        chunks = [files[start:start + chunk] for start in range(0, len(files), chunk)]
+        if len(chunks) < 2:
+            return self.model.vectors(*self.descriptors_of(*self.prepared(files)))
+        results = []
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            upcoming = pool.submit(self.prepared, chunks[0])
+            for number in range(len(chunks)):
+                prepared = upcoming.result()
+                if number + 1 < len(chunks):
+                    upcoming = pool.submit(self.prepared, chunks[number + 1])
+                results.append(self.model.vectors(*self.descriptors_of(*prepared)))
+        return np.concatenate(results)
+
+    def normalised(self, pixels):
+        """(N, H, W, 3) uint8 squares -> the backbone's (N, 3, H, W) normalised float input."""
+        import torch
+
+        mean = torch.tensor(self.backbone.mean).view(1, 3, 1, 1)
+        std = torch.tensor(self.backbone.std).view(1, 3, 1, 1)
+        return (torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 255.0 - mean) / std
+
+    def feature_maps(self, batch):
+        """The backbone's maps, as fp32 on the CPU; on a CUDA GPU under fp16 autocast."""
+        import torch
+
+        on_gpu = self.half_on_gpu and str(getattr(self.backbone, "device", "cpu")).startswith("cuda")
+        autocast = torch.autocast("cuda", dtype=torch.float16) if on_gpu else contextlib.nullcontext()
+        with autocast:
+            return [maps.float().cpu() for maps in self.backbone.feature_maps(batch)]
+
     def shape_descriptors(self, pixels, masks):
         import torch
         import torch.nn.functional as F
 
-        mean = torch.tensor(self.backbone.mean).view(1, 3, 1, 1)
-        std = torch.tensor(self.backbone.std).view(1, 3, 1, 1)
-        batch = (torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 255.0 - mean) / std
+        batch = self.normalised(pixels)
         foreground = torch.from_numpy(masks).float().unsqueeze(1)
-        last, *intermediate = [maps.float().cpu() for maps in self.backbone.feature_maps(batch)]
+        last, *intermediate = self.feature_maps(batch)
         parts = [gem(last)] + [foreground_mean(maps, F.adaptive_avg_pool2d(foreground, maps.shape[-2:]))
                                for maps in intermediate]
         return torch.cat([F.normalize(part, dim=1) for part in parts], dim=1).numpy()
@@ -111,9 +169,19 @@ def foreground_mean(maps, cell_weights):
     return (maps * cell_weights).sum(dim=(2, 3)) / cell_weights.sum(dim=(2, 3))
 
 
-@functools.cache
 def default_embedder(backbone_name=None):
-    return Embedder(load_backbone(backbone_name), vector_model(backbone_name))
+    """The embedder of the backbone and the runtime the settings ask for (loaded once a process)."""
+    choice = choose_backbone(backbone_name)
+    return _embedder(choice.name, resolve_runtime(choice))
+
+
+@functools.cache
+def _embedder(backbone_name, runtime):
+    choice = choose_backbone(backbone_name)
+    backbone = runtime_backbone(load_backbone(backbone_name), choice, runtime)
+    # A runtime that could not start falls back to torch, and so does the fingerprint.
+    return Embedder(backbone, vector_model(backbone_name, "torch" if backbone is load_backbone(backbone_name)
+                                           else runtime))
 
 
 def read_photos(files):
@@ -122,4 +190,4 @@ def read_photos(files):
 
 def embed_files(files, backbone_name=None):
     """Stored vectors for photo files (paths, bytes or file objects), in order."""
-    return default_embedder(backbone_name).vectors(read_photos(files))
+    return default_embedder(backbone_name).vectors_of_files(list(files))

@@ -1,0 +1,227 @@
+"""Embedding throughput: the PyTorch fp32 reference against the fast runtimes, side by side.
+
+    python benchmarks/embed_throughput.py [--backbones efficientnet_lite0,resnet50]
+        [--threads 1,2] [--batches 1,16] [--images 48] [--quality-images 500] [--device cpu|cuda]
+
+End to end from JPEG files: decode, catalogue_style, square 224, foreground masks, colour
+signature, backbone, pooling and projection (the stored vectors). For each backbone, number
+of threads (the process is pinned to that many cores, so 1 is "per core") and batch size:
+
+- `torch fp32` (the baseline): today's path, photos decoded then embedded, batch by batch;
+- `onnx fp32`: ONNX Runtime, fp32, with the decode pipeline;
+- `onnx int8`: ONNX Runtime, static int8 (QDQ, per-channel, calibrated on the 64 shipped
+  demo-catalogue photos of recommender.runtimes), with the decode pipeline
+  (Embedder.vectors_of_files: the next batch is decoded in a thread meanwhile);
+- on --device cuda: `cuda fp16` (the torch path on the GPU, fp16 autocast, pipelined)
+  instead of onnx int8.
+
+images/s over --images photos (after one warm-up batch), the ratio to the baseline of the
+same row, and the faithfulness over --quality-images real photos of the shared Kaggle
+sample (the first ids, without the calibration photos): cosine min / mean of the stored
+vectors and of the pooled shape descriptors to fp32, and precision@10 (articleType, and
+articleType + baseColour) of recommender.evaluation on those photos, fp32 vs fast.
+
+ResNet-50: the pretrained weights cannot be downloaded on the team's machines, so the
+benchmark uses torchvision's architecture with seeded random weights whose batch-norm
+statistics are re-estimated on the 64 calibration photos (labelled `resnet50*`): its speed
+is the real one, its faithfulness indicative, its precision meaningless. When the real
+weights are present (RECOMMENDER_RESNET50_WEIGHTS or the torch cache), they are used.
+
+Prints JSON on stdout and a table on stderr.
+"""
+import argparse
+import csv
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fashionsite.settings.base")
+
+import django  # noqa: E402
+
+django.setup()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from recommender import runtimes  # noqa: E402
+from recommender.backbones import BACKBONES, ResNet50, local_resnet50_weights  # noqa: E402
+from recommender.embedding import Embedder, VectorModel, read_photos, vector_model  # noqa: E402
+from recommender.evaluation import evaluate  # noqa: E402
+
+DATASET = Path("/work/shared/datasets/fashion-products")
+
+
+def sample(dataset, count):
+    """The first `count` photos by id of the labelled sample, without the calibration photos."""
+    calibration = {file.name for file in runtimes.calibration_files()}
+    labels = {}
+    with open(dataset / "styles.csv", newline="", encoding="utf-8") as file:
+        for row in csv.DictReader(file):
+            labels[row["id"]] = (row["articleType"], row["baseColour"])
+    files = sorted((dataset / "images").glob("*.jpg"), key=lambda path: int(path.stem))
+    chosen = [file for file in files if file.name not in calibration and file.stem in labels][:count]
+    return chosen, [labels[file.stem] for file in chosen]
+
+
+def resnet50_backbone(device):
+    """ResNet-50 with the real weights when present, else random weights with batch-norm
+    statistics from the calibration photos."""
+    weights = local_resnet50_weights()
+    if weights:
+        return ResNet50.load(weights, device), "resnet50", VectorModel("resnet50", "real", None)
+    from torchvision.models import resnet50
+
+    torch.manual_seed(0)
+    model = resnet50(weights=None)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.reset_running_stats()
+            module.momentum = None  # a plain average over the batches
+    backbone = ResNet50(model, "cpu")
+    prepare = Embedder(backbone, None)
+    files = runtimes.calibration_files()
+    model.train()
+    with torch.no_grad():
+        for start in range(0, len(files), 16):
+            model(prepare.normalised(prepare.prepared(files[start:start + 16])[0]))
+    backbone = ResNet50(model.eval(), device)
+    return backbone, "resnet50*", VectorModel("resnet50", "bn-estimated", None)
+
+
+def torch_backbone(name, device):
+    if name == "resnet50":
+        return resnet50_backbone(device)
+    from recommender.backbones import choose_backbone
+
+    backbone = BACKBONES[name].load(choose_backbone(name).weights_path, device)
+    return backbone, name, vector_model(name, "torch")
+
+
+def pin(threads):
+    cpus = sorted(os.sched_getaffinity(0) | set(range(os.cpu_count() or 1)))[:threads]
+    os.sched_setaffinity(0, cpus)
+    torch.set_num_threads(threads)
+
+
+def baseline(embedder, files, batch):
+    """Today's path: decode a batch, then embed it."""
+    return np.concatenate([embedder.vectors(read_photos(files[start:start + batch]))
+                           for start in range(0, len(files), batch)])
+
+
+def pipelined(embedder, files, batch):
+    return embedder.vectors_of_files(files, chunk=batch)
+
+
+def throughput(run, embedder, files, batch):
+    run(embedder, files[:batch], batch)  # warm-up
+    started = time.perf_counter()
+    run(embedder, files, batch)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return len(files) / (time.perf_counter() - started)
+
+
+def descriptors_and_vectors(embedder, files, batch=16):
+    shapes, vectors = [], []
+    for start in range(0, len(files), batch):
+        shape, colour = embedder.descriptors(read_photos(files[start:start + batch]))
+        shapes.append(shape)
+        vectors.append(embedder.model.vectors(shape, colour))
+    return np.concatenate(shapes), np.concatenate(vectors)
+
+
+def cosines(a, b):
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    return (a * b).sum(axis=1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backbones", default="efficientnet_lite0,resnet50")
+    parser.add_argument("--threads", default="1,2", help="comma-separated; ignored on cuda")
+    parser.add_argument("--batches", default="1,16")
+    parser.add_argument("--images", type=int, default=48, help="timed photos per row")
+    parser.add_argument("--quality-images", type=int, default=500)
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--dataset", type=Path, default=DATASET)
+    args = parser.parse_args()
+    files, labels = sample(args.dataset, max(args.images, args.quality_images))
+    timed = files[:args.images]
+    threads_list = [int(n) for n in args.threads.split(",")] if args.device == "cpu" else [os.cpu_count()]
+    batches = [int(n) for n in args.batches.split(",")]
+    rows, quality = [], {}
+    workdir = Path(tempfile.mkdtemp(prefix="embed-throughput-"))
+    for name in args.backbones.split(","):
+        pin(max(threads_list))
+        backbone, label, model = torch_backbone(name, args.device)
+        reference = Embedder(backbone, model)
+        if args.device == "cuda":
+            fast_name, fast = "cuda fp16", Embedder(backbone, model)  # feature_maps autocasts on cuda
+            reference.half_on_gpu = False  # the fp32 baseline on the same GPU
+        else:
+            started = time.perf_counter()
+            onnx_files = {"onnx fp32": runtimes.build_fp32_model(backbone, workdir / f"{name}-fp32.onnx"),
+                          "onnx int8": runtimes.build_int8_model(backbone, workdir / f"{name}-int8.onnx",
+                                                                 runtimes.calibration_files())}
+            print(f"{label}: ONNX models built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        for threads in threads_list:
+            if args.device == "cpu":
+                pin(threads)
+                fasts = {fast_name: Embedder(runtimes.OnnxBackbone(backbone, path, threads=threads), model)
+                         for fast_name, path in onnx_files.items()}
+            else:
+                fasts = {fast_name: fast}
+            for batch in batches:
+                base = throughput(baseline, reference, timed, batch)
+                for fast_name, fast in fasts.items():
+                    quick = throughput(pipelined, fast, timed, batch)
+                    rows.append({"backbone": label, "threads": threads, "batch": batch, "baseline": "torch fp32",
+                                 "baseline_images_s": round(base, 1), "fast": fast_name,
+                                 "fast_images_s": round(quick, 1), "ratio": round(quick / base, 2)})
+                    print(json.dumps(rows[-1]), file=sys.stderr)
+        if args.quality_images:
+            pin(max(threads_list))
+            chosen, chosen_labels = files[:args.quality_images], labels[:args.quality_images]
+            shape32, vectors32 = descriptors_and_vectors(reference, chosen)
+            types, colours = zip(*chosen_labels)
+            for fast_name, fast in fasts.items():
+                shape8, vectors8 = descriptors_and_vectors(fast, chosen)
+                vector_cos, shape_cos = cosines(vectors32, vectors8), cosines(shape32, shape8)
+                quality[(label, fast_name)] = {
+                    "backbone": label, "photos": len(chosen), "fast": fast_name,
+                    "vector_cosine_min": round(float(vector_cos.min()), 4),
+                    "vector_cosine_mean": round(float(vector_cos.mean()), 4),
+                    "descriptor_cosine_min": round(float(shape_cos.min()), 4),
+                    "descriptor_cosine_mean": round(float(shape_cos.mean()), 4),
+                    "fp32": evaluate(vectors32, types, colours), "fast_eval": evaluate(vectors8, types, colours),
+                }
+                print(json.dumps(quality[(label, fast_name)]), file=sys.stderr)
+    print(json.dumps({"device": args.device, "rows": rows, "quality": list(quality.values())}, indent=2))
+    print(table(rows, quality), file=sys.stderr)
+
+
+def table(rows, quality):
+    lines = ["| backbone | threads | batch | torch fp32 images/s | fast runtime | images/s | ratio | "
+             "stored-vector cosine min / mean | descriptor cosine min / mean | P@10 type fp32 → fast | P@10 type+colour fp32 → fast |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        q = quality.get((row["backbone"], row["fast"]))
+        faithful = (f"{q['vector_cosine_min']:.4f} / {q['vector_cosine_mean']:.4f}",
+                    f"{q['descriptor_cosine_min']:.4f} / {q['descriptor_cosine_mean']:.4f}",
+                    f"{q['fp32']['precision_article_type']:.4f} → {q['fast_eval']['precision_article_type']:.4f}",
+                    f"{q['fp32']['precision_article_type_colour']:.4f} → "
+                    f"{q['fast_eval']['precision_article_type_colour']:.4f}") if q else ("—",) * 4
+        lines.append(f"| {row['backbone']} | {row['threads']} | {row['batch']} | {row['baseline_images_s']} | "
+                     f"{row['fast']} | {row['fast_images_s']} | **{row['ratio']}×** | " + " | ".join(faithful) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Where the backbone runs: PyTorch (the fp32 reference), or ONNX Runtime with an int8 model.
+
+RECOMMENDER_RUNTIME (read with a default, so the setting is optional):
+
+- `torch` (default): the backbone in PyTorch, fp32 on the CPU; on a CUDA GPU with fp16
+  autocast (backbones.Backbone.feature_maps).
+- `onnx`: the backbone exported to ONNX, fp32, run by ONNX Runtime on the CPU (about 1.5x
+  PyTorch eager end to end on 2 cores; same vectors up to float rounding, cosine 1.0000, so
+  the same fingerprint as torch).
+- `onnx-int8`: the backbone exported to ONNX and statically quantised to int8 (QDQ,
+  per-channel weights, uint8 activations calibrated on CALIBRATION_PHOTOS photos of the
+  demo catalogue shipped in data/demo-catalogue/images), run by ONNX Runtime on the CPU.
+  The model file is built once from the weights and those photos (`model_file`) into
+  RECOMMENDER_MODEL_DIR (default VAR_DIR/models). Its vectors differ slightly from
+  PyTorch's (cosine >= 0.99, docs/benchmarks.md), so the fingerprint carries `runtime_tag`.
+- `auto`: onnx on a CPU machine where onnxruntime is installed, torch otherwise (int8 is
+  opt-in: on EfficientNet-Lite0 it is not faithful enough, docs/benchmarks.md).
+
+When onnxruntime is not installed (or the model file cannot be built) the runtime falls
+back to torch with a log line, and the fingerprint follows the runtime actually used.
+"""
+import functools
+import hashlib
+import importlib.util
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
+QUANTISATION_VERSION = 1  # bump when the export or the quantisation recipe changes
+CALIBRATION_PHOTOS = 64
+OPSET = 17
+
+
+def calibration_dir():
+    return Path(settings.BASE_DIR) / "data" / "demo-catalogue" / "images"
+
+
+def calibration_files(count=CALIBRATION_PHOTOS, folder=None):
+    """The first `count` photos (by file name) of the demo catalogue: a fixed, shipped set."""
+    folder = Path(folder or calibration_dir())
+    return sorted(folder.glob("*.jpg"))[:count]
+
+
+def model_dir():
+    return Path(getattr(settings, "RECOMMENDER_MODEL_DIR", None) or Path(settings.VAR_DIR) / "models")
+
+
+def installed(module):
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+_failed_builds = set()  # (backbone name, weights id, runtime) whose model could not be built here
+
+
+def wants_gpu():
+    device = settings.RECOMMENDER_DEVICE
+    if device:
+        return device.startswith("cuda")
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def resolve_runtime(backbone_choice, requested=None):
+    """The runtime that will really run: the setting, less what this machine cannot do."""
+    requested = requested or getattr(settings, "RECOMMENDER_RUNTIME", "torch") or "torch"
+    if requested not in RUNTIMES:
+        raise ValueError(f"RECOMMENDER_RUNTIME={requested!r}: use one of {', '.join(RUNTIMES)}.")
+    if requested == "torch" or (requested == "auto" and wants_gpu()):
+        return "torch"
+    reason = None
+    if not installed("onnxruntime"):
+        reason = "onnxruntime is not installed (pip install -r requirements.txt)"
+    else:
+        runtime = "onnx" if requested == "auto" else requested
+        if (backbone_choice.name, backbone_choice.weights_id, runtime) in _failed_builds:
+            reason = "its ONNX model could not be built"
+        elif not model_path(backbone_choice, runtime).is_file() and not installed("onnx"):
+            reason = (f"{model_path(backbone_choice, runtime)} is missing and the onnx package "
+                      "(needed to build it) is not installed")
+    if reason:
+        logger.warning("RECOMMENDER_RUNTIME=%s: %s; using torch.", requested, reason)
+        return "torch"
+    return runtime
+
+
+@functools.cache
+def calibration_id(folder=None):
+    digest = hashlib.sha256()
+    for file in calibration_files(folder=folder):
+        digest.update(file.name.encode())
+        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()[:8]
+
+
+def runtime_tag(runtime, backbone_choice=None):
+    """The fingerprint suffix of a runtime: '' for the torch reference and fp32 ONNX (the same
+    vectors up to float rounding)."""
+    return f"-int8q{QUANTISATION_VERSION}c{calibration_id()}" if runtime == "onnx-int8" else ""
+
+
+def model_path(backbone_choice, runtime):
+    from .preprocessing import PREPROCESSING_VERSION
+
+    kind = runtime_tag(runtime) or f"-fp32q{QUANTISATION_VERSION}"
+    return model_dir() / f"{backbone_choice.name}-{backbone_choice.weights_id}-p{PREPROCESSING_VERSION}{kind}.onnx"
+
+
+def export_onnx(backbone, path, input_size=224):
+    """The backbone's feature_maps as an ONNX graph with a dynamic batch axis, fp32."""
+    import torch
+
+    class Maps(torch.nn.Module):
+        def __init__(self, backbone):
+            super().__init__()
+            self.model, self.backbone = backbone.model, backbone
+
+        def forward(self, batch):
+            return tuple(self.backbone.forward(batch))
+
+    module = Maps(backbone).cpu().eval()
+    example = torch.zeros(1, 3, input_size, input_size)
+    with torch.no_grad():
+        count = len(module(example))
+    names = [f"maps{number}" for number in range(count)]
+    torch.onnx.export(module, (example,), str(path), input_names=["pixels"], output_names=names,
+                      dynamic_axes={"pixels": {0: "n"}, **{name: {0: "n"} for name in names}},
+                      opset_version=OPSET, dynamo=False)
+    return path
+
+
+def quantise_int8(fp32_path, int8_path, calibration_batches):
+    """Static QDQ quantisation: int8 per-channel weights, uint8 activations (VNNI's U8S8)."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter(calibration_batches)
+
+        def get_next(self):
+            batch = next(self.batches, None)
+            return None if batch is None else {"pixels": batch}
+
+    prepared = Path(str(fp32_path) + ".pre.onnx")
+    quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
+    quantize_static(str(prepared), str(int8_path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    prepared.unlink(missing_ok=True)
+    return int8_path
+
+
+def build_fp32_model(backbone, path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    try:
+        export_onnx(backbone, partial)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    logger.info("Built %s (fp32)", path)
+    return path
+
+
+def build_int8_model(backbone, path, files):
+    """Export and quantise `backbone` into `path`, calibrated on the photo files (reproducible:
+    same weights, same photos, same versions -> same file)."""
+    from .embedding import Embedder
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    prepare = Embedder(backbone, None)
+    batches = []
+    for start in range(0, len(files), 8):
+        pixels, _, _ = prepare.prepared(files[start:start + 8])
+        batches.append(prepare.normalised(pixels).numpy())
+    fp32 = path.with_suffix(f".fp32.{os.getpid()}.onnx")
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    try:
+        export_onnx(backbone, fp32)
+        quantise_int8(fp32, partial, batches)
+        partial.replace(path)  # atomic: a concurrent builder never sees half a file
+    finally:
+        fp32.unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
+    logger.info("Built %s (int8, calibrated on %s photos)", path, len(files))
+    return path
+
+
+def model_file(backbone, backbone_choice, runtime):
+    """The ONNX file of a backbone for a runtime, built here the first time."""
+    path = model_path(backbone_choice, runtime)
+    if not path.is_file():
+        if runtime == "onnx-int8":
+            build_int8_model(backbone, path, calibration_files())
+        else:
+            build_fp32_model(backbone, path)
+    return path
+
+
+class OnnxBackbone:
+    """An ONNX Runtime session with the interface of backbones.Backbone."""
+
+    def __init__(self, reference, model_path, threads=None):
+        import onnxruntime
+
+        self.name, self.descriptor_size = reference.name, reference.descriptor_size
+        self.mean, self.std = reference.mean, reference.std
+        self.device = "cpu"
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        # No busy-waiting between operators: the decode pipeline needs the cores meanwhile.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+
+    def feature_maps(self, batch):
+        import torch
+
+        pixels = np.ascontiguousarray(batch.cpu().numpy(), dtype=np.float32)
+        return [torch.from_numpy(maps) for maps in self.session.run(None, {"pixels": pixels})]
+
+
+def runtime_backbone(backbone, backbone_choice, runtime):
+    """The backbone to embed with for a resolved runtime; torch when the int8 model cannot be had."""
+    if runtime == "torch":
+        return backbone
+    try:
+        return OnnxBackbone(backbone, model_file(backbone, backbone_choice, runtime))
+    except Exception:  # noqa: BLE001 - any failure to build or load: the fp32 reference still works
+        logger.exception("Cannot use the %s model of %s; using torch.", runtime, backbone_choice.name)
+        _failed_builds.add((backbone_choice.name, backbone_choice.weights_id, runtime))
+        return backbone
