@@ -59,11 +59,8 @@ class VectorIndex(ABC):
         return index
 
 
-class FaissFlatIndex(VectorIndex):
-    """Exact inner-product search (IndexFlatIP) with our own ids (IndexIDMap2)."""
-
-    def __init__(self, dimension=None, faiss_index=None):
-        self.faiss_index = faiss_index or faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+class FaissIndex(VectorIndex):
+    """What every FAISS-backed index shares: `faiss_index` holds our int64 ids."""
 
     @property
     def dimension(self):
@@ -81,8 +78,23 @@ class FaissFlatIndex(VectorIndex):
 
     def remove(self, ids):
         ids = np.ascontiguousarray(ids, dtype=np.int64)
-        if len(ids):
+        if len(ids) and len(self):
             self.faiss_index.remove_ids(faiss.IDSelectorBatch(ids))
+
+    def save(self, path):
+        write_atomically(path, self.faiss_index)
+
+    @classmethod
+    def load(cls, path):
+        """Read an index file, as whichever class wrote it (`load_index`)."""
+        return load_index(path)
+
+
+class FaissFlatIndex(FaissIndex):
+    """Exact inner-product search (IndexFlatIP) with our own ids (IndexIDMap2)."""
+
+    def __init__(self, dimension=None, faiss_index=None):
+        self.faiss_index = faiss_index or faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
 
     def ids(self):
         return faiss.vector_to_array(self.faiss_index.id_map).astype(np.int64)
@@ -97,14 +109,6 @@ class FaissFlatIndex(VectorIndex):
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed_ids, np.int64)))
         scores, ids = self.faiss_index.search(vectors, k, params=params)
         return scores, ids
-
-    def save(self, path):
-        write_atomically(path, self.faiss_index)
-
-    @classmethod
-    def load(cls, path):
-        """Read an index file, as whichever class wrote it (`load_index`)."""
-        return load_index(path)
 
 
 def write_atomically(path, faiss_index):
@@ -153,7 +157,7 @@ def build_index(dimension, ids, vectors, approximate_from=None):
     return index_for_size(dimension, len(ids), approximate_from).build(dimension, ids, vectors)
 
 
-class FaissIVFIndex(VectorIndex):
+class FaissIVFIndex(FaissIndex):
     """Approximate inner-product search: an inverted file (k-means cells, IndexIVF) whose
     vectors are stored with 8-bit scalar quantisation (512 bytes a 512-d vector, plus an
     8-byte id). Only the `nprobe` cells nearest the query are scanned.
@@ -202,31 +206,12 @@ class FaissIVFIndex(VectorIndex):
         ivf.train(np.ascontiguousarray(sample, dtype=np.float32))
 
     @property
-    def dimension(self):
-        return self.faiss_index.d
-
-    @property
     def nlist(self):
         return self.faiss_index.nlist
 
     @property
     def nprobe(self):
         return self.faiss_index.nprobe
-
-    def __len__(self):
-        return self.faiss_index.ntotal
-
-    def add(self, ids, vectors):
-        ids = np.ascontiguousarray(ids, dtype=np.int64)
-        if len(ids) == 0:
-            return
-        self.remove(ids)
-        self.faiss_index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
-
-    def remove(self, ids):
-        ids = np.ascontiguousarray(ids, dtype=np.int64)
-        if len(ids) and len(self):
-            self.faiss_index.remove_ids(faiss.IDSelectorBatch(ids))
 
     def ids(self):
         lists = self.faiss_index.invlists
@@ -259,14 +244,6 @@ class FaissIVFIndex(VectorIndex):
             params = faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(allowed),
                                                nprobe=self.probes(k, len(allowed)))
         return self.faiss_index.search(vectors, k, params=params)
-
-    def save(self, path):
-        write_atomically(path, self.faiss_index)
-
-    @classmethod
-    def load(cls, path):
-        """Read an index file, as whichever class wrote it (`load_index`)."""
-        return load_index(path)
 
 
 NPROBE_FRACTION = 1 / 64  # of the cells, at least MIN_NPROBE
