@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .embedding import Embedder, VectorModel, read_photos
+from .embedding import VectorModel, read_photos
 from .evaluation import evaluate
 from .projection import Projection, unit_rows
 
