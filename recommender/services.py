@@ -210,10 +210,8 @@ def pipeline_status():
     """What the admin and `recommender_status` show: the model, the index, the photos' states."""
     model_fingerprint = fingerprint()
     version, path = snapshots.latest_version(model_fingerprint)
-    try:
-        size = len(snapshots.load_latest(model_fingerprint)) if path else 0
-    except CorruptIndex:
-        size = None
+    # The process's loaded copy (reloaded only when a new version appears), not a fresh read per view.
+    size = len(current_index(model_fingerprint)) if path else 0
     done = ImageEmbedding.objects.filter(fingerprint=model_fingerprint, status=ImageEmbedding.Status.DONE,
                                          image_sha256=F("image__sha256")).count()
     failed = ImageEmbedding.objects.filter(fingerprint=model_fingerprint, status=ImageEmbedding.Status.FAILED,
