@@ -121,6 +121,7 @@ class Backbone:
     descriptor_size: int  # channels of all the maps feature_maps returns
     mean: tuple
     std: tuple
+    fp32_layers: tuple = ()  # modules that stay fp32 in the int8 model (recommender.runtimes)
 
     def __init__(self, model, device):
         self.model = model.eval().to(device)
@@ -161,6 +162,7 @@ class ResNet50(Backbone):
 class EfficientNetLite0(Backbone):
     name, descriptor_size = "efficientnet_lite0", 1280 + 192 + 112
     mean, std = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
+    fp32_layers = ("conv_stem", "bn1", "blocks.0", "blocks.1")  # the 112 and 56 px stages
 
     @classmethod
     def load(cls, weights_path, device):

@@ -10,6 +10,8 @@ RECOMMENDER_RUNTIME (read with a default, so the setting is optional):
 - `onnx-int8`: the backbone exported to ONNX and statically quantised to int8 (QDQ,
   per-channel weights, uint8 activations calibrated on CALIBRATION_PHOTOS photos of the
   demo catalogue shipped in data/demo-catalogue/images), run by ONNX Runtime on the CPU.
+  The layers a backbone names in `fp32_layers` stay in fp32: the first, high-resolution
+  ones, where 8 bits lose the most (a per-layer sensitivity scan, docs/benchmarks.md).
   The model file is built once from the weights and those photos (`model_file`) into
   RECOMMENDER_MODEL_DIR (default VAR_DIR/models). Its vectors differ slightly from
   PyTorch's (cosine >= 0.99, docs/benchmarks.md), so the fingerprint carries `runtime_tag`.
@@ -32,7 +34,7 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
-QUANTISATION_VERSION = 1  # bump when the export or the quantisation recipe changes
+QUANTISATION_VERSION = 2  # bump when the export or the quantisation recipe changes
 CALIBRATION_PHOTOS = 64
 OPSET = 17
 
@@ -138,8 +140,10 @@ def export_onnx(backbone, path, input_size=224):
     return path
 
 
-def quantise_int8(fp32_path, int8_path, calibration_batches):
-    """Static QDQ quantisation: int8 per-channel weights, uint8 activations (VNNI's U8S8)."""
+def quantise_int8(fp32_path, int8_path, calibration_batches, fp32_layers=()):
+    """Static QDQ quantisation: int8 per-channel weights, uint8 activations (VNNI's U8S8);
+    the nodes of the modules named in fp32_layers (ONNX names them /module/...) stay fp32."""
+    import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -153,8 +157,10 @@ def quantise_int8(fp32_path, int8_path, calibration_batches):
 
     prepared = Path(str(fp32_path) + ".pre.onnx")
     quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
+    kept = [node.name for node in onnx.load(str(prepared)).graph.node
+            if any(node.name.startswith(f"/{layer}/") for layer in fp32_layers)]
     quantize_static(str(prepared), str(int8_path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=kept)
     prepared.unlink(missing_ok=True)
     return int8_path
 
@@ -188,7 +194,7 @@ def build_int8_model(backbone, path, files):
     partial = path.with_suffix(f".{os.getpid()}.part")
     try:
         export_onnx(backbone, fp32)
-        quantise_int8(fp32, partial, batches)
+        quantise_int8(fp32, partial, batches, backbone.fp32_layers)
         partial.replace(path)  # atomic: a concurrent builder never sees half a file
     finally:
         fp32.unlink(missing_ok=True)
