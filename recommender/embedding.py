@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .backbones import BACKBONES, choose_backbone, load_backbone
 from .background import catalogue_style
@@ -115,6 +116,13 @@ class Embedder:
     def vectors_of_files(self, files, chunk=PIPELINE_CHUNK):
         """vectors() of photo files, decoding and preprocessing the next chunk in a thread
         while the backbone runs on the current one."""
+        # NumPy's BLAS would start a thread per core for the small matrix products of the
+        # colour signature and the projection, fighting the backbone runtime's own threads
+        # (30x slower products beside OpenVINO, docs/benchmarks.md): one thread is plenty.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self.pipelined_vectors(files, chunk)
+
+    def pipelined_vectors(self, files, chunk):
         chunks = [files[start:start + chunk] for start in range(0, len(files), chunk)]
         if len(chunks) < 2:
             return self.model.vectors(*self.descriptors_of(*self.prepared(files)))

@@ -1,9 +1,9 @@
-"""Where the backbone runs: PyTorch (the fp32 reference), or ONNX Runtime with an int8 model.
+"""Where the backbone runs: PyTorch (the fp32 reference), ONNX Runtime, or OpenVINO with an int8 model.
 
 RECOMMENDER_RUNTIME (read with a default, so the setting is optional):
 
-- `torch` (default): the backbone in PyTorch, fp32 on the CPU; on a CUDA GPU with fp16
-  autocast (backbones.Backbone.feature_maps).
+- `torch`: the backbone in PyTorch, fp32 on the CPU; on a CUDA GPU with fp16 autocast
+  (backbones.Backbone.feature_maps).
 - `onnx`: the backbone exported to ONNX, fp32, run by ONNX Runtime on the CPU (about 1.5x
   PyTorch eager end to end on 2 cores; same vectors up to float rounding, cosine 1.0000, so
   the same fingerprint as torch).
@@ -15,11 +15,14 @@ RECOMMENDER_RUNTIME (read with a default, so the setting is optional):
   The model file is built once from the weights and those photos (`model_file`) into
   RECOMMENDER_MODEL_DIR (default VAR_DIR/models). Its vectors differ slightly from
   PyTorch's (cosine >= 0.99, docs/benchmarks.md), so the fingerprint carries `runtime_tag`.
-- `auto`: onnx on a CPU machine where onnxruntime is installed, torch otherwise (int8 is
-  opt-in: on EfficientNet-Lite0 it is not faithful enough, docs/benchmarks.md).
+- `openvino-int8`: the same int8 model run by OpenVINO, which runs the fp32 layers in bf16
+  where the CPU has bf16 instructions (AVX512-BF16, AMX): the fastest on a CPU.
+- `auto` (default): on a CUDA GPU torch; on a CPU the backbone's `cpu_runtime` (the fastest
+  one that stays faithful, docs/benchmarks.md: openvino-int8 for ResNet-50, onnx-int8 for
+  EfficientNet-Lite0), else onnx-int8, else torch, by what is installed.
 
-When onnxruntime is not installed (or the model file cannot be built) the runtime falls
-back to torch with a log line, and the fingerprint follows the runtime actually used.
+When a runtime's package is not installed (or the model file cannot be built) the runtime
+falls back to torch with a log line, and the fingerprint follows the runtime actually used.
 """
 import functools
 import hashlib
@@ -33,7 +36,8 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-RUNTIMES = ("auto", "torch", "onnx", "onnx-int8")
+RUNTIMES = ("auto", "torch", "onnx", "onnx-int8", "openvino-int8")
+PACKAGES = {"onnx": "onnxruntime", "onnx-int8": "onnxruntime", "openvino-int8": "openvino"}
 QUANTISATION_VERSION = 2  # bump when the export or the quantisation recipe changes
 CALIBRATION_PHOTOS = 64
 OPSET = 17
@@ -74,25 +78,34 @@ def wants_gpu():
 
 def resolve_runtime(backbone_choice, requested=None):
     """The runtime that will really run: the setting, less what this machine cannot do."""
-    requested = requested or getattr(settings, "RECOMMENDER_RUNTIME", "torch") or "torch"
+    requested = requested or getattr(settings, "RECOMMENDER_RUNTIME", "auto") or "auto"
     if requested not in RUNTIMES:
         raise ValueError(f"RECOMMENDER_RUNTIME={requested!r}: use one of {', '.join(RUNTIMES)}.")
     if requested == "torch" or (requested == "auto" and wants_gpu()):
         return "torch"
-    reason = None
-    if not installed("onnxruntime"):
-        reason = "onnxruntime is not installed (pip install -r requirements.txt)"
-    else:
-        runtime = "onnx" if requested == "auto" else requested
-        if (backbone_choice.name, backbone_choice.weights_id, runtime) in _failed_builds:
-            reason = "its ONNX model could not be built"
-        elif not model_path(backbone_choice, runtime).is_file() and not installed("onnx"):
-            reason = (f"{model_path(backbone_choice, runtime)} is missing and the onnx package "
-                      "(needed to build it) is not installed")
+    if requested == "auto":
+        from .backbones import BACKBONES
+
+        usable = [runtime for runtime in (BACKBONES[backbone_choice.name].cpu_runtime, "onnx-int8")
+                  if not unusable_because(backbone_choice, runtime)]
+        return usable[0] if usable else "torch"
+    reason = unusable_because(backbone_choice, requested)
     if reason:
         logger.warning("RECOMMENDER_RUNTIME=%s: %s; using torch.", requested, reason)
         return "torch"
-    return runtime
+    return requested
+
+
+def unusable_because(backbone_choice, runtime):
+    """Why this machine cannot run a (non-torch) runtime, or None when it can."""
+    if not installed(PACKAGES[runtime]):
+        return f"{PACKAGES[runtime]} is not installed (pip install -r requirements.txt)"
+    if (backbone_choice.name, backbone_choice.weights_id, runtime) in _failed_builds:
+        return "its ONNX model could not be built"
+    if not model_path(backbone_choice, runtime).is_file() and not installed("onnx"):
+        return (f"{model_path(backbone_choice, runtime)} is missing and the onnx package "
+                "(needed to build it) is not installed")
+    return None
 
 
 @functools.cache
@@ -104,16 +117,24 @@ def calibration_id(folder=None):
     return digest.hexdigest()[:8]
 
 
-def runtime_tag(runtime, backbone_choice=None):
+def is_int8(runtime):
+    return runtime.endswith("-int8")
+
+
+def runtime_tag(runtime):
     """The fingerprint suffix of a runtime: '' for the torch reference and fp32 ONNX (the same
     vectors up to float rounding)."""
-    return f"-int8q{QUANTISATION_VERSION}c{calibration_id()}" if runtime == "onnx-int8" else ""
+    if not is_int8(runtime):
+        return ""
+    engine = f"-ov{openvino_precision()}" if runtime == "openvino-int8" else ""
+    return f"-int8q{QUANTISATION_VERSION}c{calibration_id()}{engine}"
 
 
 def model_path(backbone_choice, runtime):
+    """Both int8 runtimes read the same file."""
     from .preprocessing import PREPROCESSING_VERSION
 
-    kind = runtime_tag(runtime) or f"-fp32q{QUANTISATION_VERSION}"
+    kind = f"-int8q{QUANTISATION_VERSION}c{calibration_id()}" if is_int8(runtime) else f"-fp32q{QUANTISATION_VERSION}"
     return model_dir() / f"{backbone_choice.name}-{backbone_choice.weights_id}-p{PREPROCESSING_VERSION}{kind}.onnx"
 
 
@@ -207,22 +228,33 @@ def model_file(backbone, backbone_choice, runtime):
     """The ONNX file of a backbone for a runtime, built here the first time."""
     path = model_path(backbone_choice, runtime)
     if not path.is_file():
-        if runtime == "onnx-int8":
+        if is_int8(runtime):
             build_int8_model(backbone, path, calibration_files())
         else:
             build_fp32_model(backbone, path)
     return path
 
 
-class OnnxBackbone:
-    """An ONNX Runtime session with the interface of backbones.Backbone."""
+class CompiledBackbone:
+    """A model file run by another engine, with the interface of backbones.Backbone."""
+
+    def __init__(self, reference):
+        self.name, self.descriptor_size = reference.name, reference.descriptor_size
+        self.mean, self.std = reference.mean, reference.std
+        self.device = "cpu"
+
+    @staticmethod
+    def pixels(batch):
+        return np.ascontiguousarray(batch.cpu().numpy(), dtype=np.float32)
+
+
+class OnnxBackbone(CompiledBackbone):
+    """An ONNX Runtime session."""
 
     def __init__(self, reference, model_path, threads=None):
         import onnxruntime
 
-        self.name, self.descriptor_size = reference.name, reference.descriptor_size
-        self.mean, self.std = reference.mean, reference.std
-        self.device = "cpu"
+        super().__init__(reference)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
@@ -234,8 +266,42 @@ class OnnxBackbone:
     def feature_maps(self, batch):
         import torch
 
-        pixels = np.ascontiguousarray(batch.cpu().numpy(), dtype=np.float32)
-        return [torch.from_numpy(maps) for maps in self.session.run(None, {"pixels": pixels})]
+        return [torch.from_numpy(maps) for maps in self.session.run(None, {"pixels": self.pixels(batch)})]
+
+
+@functools.cache
+def openvino_precision():
+    """'bf16' on a CPU with bf16 instructions (AVX512-BF16 or AMX), else 'f32': what OpenVINO
+    is told to compute the int8 model's fp32 layers in. Read from /proc/cpuinfo, so that
+    working out a fingerprint (web processes do) does not import OpenVINO."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "f32"
+    return "bf16" if " avx512_bf16" in flags or " amx_bf16" in flags else "f32"
+
+
+class OpenVinoBackbone(CompiledBackbone):
+    """The model compiled by OpenVINO for this CPU."""
+
+    def __init__(self, reference, model_path, threads=None):
+        import openvino
+
+        super().__init__(reference)
+        config = {"INFERENCE_PRECISION_HINT": openvino_precision(), "PERFORMANCE_HINT": "LATENCY",
+                  "INFERENCE_NUM_THREADS": threads or os.cpu_count() or 1,
+                  "ENABLE_CPU_PINNING": False}  # worker processes and the decode thread share the cores
+        self.compiled = openvino.Core().compile_model(str(model_path), "CPU", config)
+
+    def feature_maps(self, batch):
+        import torch
+
+        request = self.compiled.create_infer_request()  # one per call: callers may be threads
+        results = request.infer({0: self.pixels(batch)})
+        return [torch.from_numpy(np.array(results[output])) for output in self.compiled.outputs]
+
+
+ENGINES = {"onnx": OnnxBackbone, "onnx-int8": OnnxBackbone, "openvino-int8": OpenVinoBackbone}
 
 
 def runtime_backbone(backbone, backbone_choice, runtime):
@@ -243,7 +309,7 @@ def runtime_backbone(backbone, backbone_choice, runtime):
     if runtime == "torch":
         return backbone
     try:
-        return OnnxBackbone(backbone, model_file(backbone, backbone_choice, runtime))
+        return ENGINES[runtime](backbone, model_file(backbone, backbone_choice, runtime))
     except Exception:  # noqa: BLE001 - any failure to build or load: the fp32 reference still works
         logger.exception("Cannot use the %s model of %s; using torch.", runtime, backbone_choice.name)
         _failed_builds.add((backbone_choice.name, backbone_choice.weights_id, runtime))
