@@ -38,6 +38,7 @@ import csv
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -188,9 +189,11 @@ def main():
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--dataset", type=Path, default=DATASET)
     args = parser.parse_args()
+    threads_list = [int(n) for n in args.threads.split(",")] if args.device == "cpu" else [os.cpu_count()]
+    if len(threads_list) > 1:
+        return one_process_per_thread_count(threads_list, args)
     files, labels = sample(args.dataset, max(args.images, args.quality_images))
     timed = files[:args.images]
-    threads_list = [int(n) for n in args.threads.split(",")] if args.device == "cpu" else [os.cpu_count()]
     batches = [int(n) for n in args.batches.split(",")]
     rows, quality = [], {}
     workdir = Path(tempfile.mkdtemp(prefix="embed-throughput-"))
@@ -230,6 +233,23 @@ def main():
                 print(json.dumps(quality[(label, fast_name)]), file=sys.stderr)
     print(json.dumps({"device": args.device, "rows": rows, "quality": list(quality.values())}, indent=2))
     print(table(rows, quality), file=sys.stderr)
+
+
+def one_process_per_thread_count(threads_list, args):
+    """Run this script once per --threads value and merge the results: OpenVINO sizes its
+    thread pool from the cores the process may use when it first runs, so a process pinned
+    to one core first would time the 2-core rows on one core too."""
+    rows, quality = [], []
+    for threads in threads_list:
+        quality_images = args.quality_images if threads == max(threads_list) else 0  # once, on every core
+        command = [sys.executable, __file__, "--backbones", args.backbones, "--batches", args.batches,
+                   "--images", str(args.images), "--repeats", str(args.repeats), "--dataset", str(args.dataset),
+                   "--threads", str(threads), "--quality-images", str(quality_images)]
+        result = json.loads(subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout)
+        rows += result["rows"]
+        quality += result["quality"]
+    print(json.dumps({"device": "cpu", "rows": rows, "quality": quality}, indent=2))
+    print(table(rows, {(q["backbone"], q["fast"]): q for q in quality}), file=sys.stderr)
 
 
 def table(rows, quality):
