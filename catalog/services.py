@@ -71,6 +71,14 @@ def product_image_delete(*, image):
     product_ensure_primary_image(product=image.product)
 
 
+def photo_files_delete(names, *, storage):
+    """Delete stored photo files that no image refers to any more (re-imports reuse a file)."""
+    still_used = set(ProductImage.objects.filter(image__in=names).values_list("image", flat=True))
+    still_used |= set(ProductImage.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
+    for name in set(names) - still_used:
+        storage.delete(name)
+
+
 def products_set_active(*, queryset, is_active):
     """Activate or deactivate products in bulk; returns how many changed."""
     changing = list(queryset.exclude(is_active=is_active).values_list("id", flat=True))

@@ -3,10 +3,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 
 from catalog.models import ProductImage
-from catalog.services import product_image_add
+from catalog.services import image_thumbnail_make, product_delete, product_image_add, product_image_delete
 from tests.factories import ProductFactory, ProductImageFactory
 from tests.images import image_bytes
 
@@ -78,3 +78,43 @@ def test_filtered_fields_are_indexed():
     for field in ["gender", "master_category", "article_type", "base_colour"]:
         assert ("is_active", field) in indexed
     assert ("price",) in indexed
+
+
+def stored(image):
+    return [image.image.storage.exists(file.name) for file in (image.image, image.thumbnail)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_an_image_deletes_its_files_once_committed(media_root):
+    product = ProductFactory()
+    image = image_thumbnail_make(image=product.images.get())
+    assert stored(image) == [True, True]
+    product_image_delete(image=image)
+    assert stored(image) == [False, False]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_product_deletes_its_photo_files(media_root):
+    product = ProductFactory()
+    image = product.images.get()
+    product_delete(product=product)
+    assert stored(image)[0] is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_deletion_keeps_the_files(media_root):
+    image = ProductFactory().images.get()
+    pk = image.pk
+    with pytest.raises(RuntimeError), transaction.atomic():
+        product_image_delete(image=image)
+        raise RuntimeError("the admin's request failed after the delete")
+    assert ProductImage.objects.filter(pk=pk).exists() and stored(image)[0] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_another_image_still_uses_is_kept(media_root):
+    image = ProductFactory().images.get()
+    twin = ProductImage.objects.create(product=image.product, image=image.image.name, width=image.width,
+                                       height=image.height, sha256="0" * 64, position=1)
+    product_image_delete(image=image)
+    assert stored(twin)[0] is True
