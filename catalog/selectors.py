@@ -42,13 +42,13 @@ def product_list():
     return Product.objects.filter(is_active=True).prefetch_related("images")
 
 
-def product_search(*, query="", filters=None):
-    """Active products matching a text query and filters, best match first.
+def product_search(*, query="", filters=None, products=None):
+    """Products (default: the active ones) matching a text query and filters, best match first.
 
     On PostgreSQL the query is a full-text search (web search syntax, English stemming)
     ranked by relevance; elsewhere every word must appear in one of SEARCHED_FIELDS.
     """
-    products = product_list()
+    products = product_list() if products is None else products
     if filters:
         products = filters.apply(products)
     query = (query or "").strip()

@@ -15,6 +15,7 @@ FILTER_PARAMETERS = {
     "price_max": "price_max",
 }
 PRICE = {"max_digits": 10, "decimal_places": 2}  # as Product.price
+STATUSES = {"active": {"is_active": True}, "inactive": {"is_active": False}, "all": {}}  # list ?status=
 
 
 def catalogue_filters(data):
@@ -42,16 +43,24 @@ class ProductFilter(django_filters.FilterSet):
     price_max = django_filters.NumberFilter(**PRICE, help_text="Highest price (inclusive).")
     ordering = StableOrderingFilter(fields=["name", "created_at", "price"],
                                     help_text="Default: best match for a search, else newest first.")
+    status = django_filters.ChoiceFilter(choices=[(name, name) for name in STATUSES],
+                                         help_text="Staff only: `inactive` or `all` products (default `active`).")
 
     class Meta:
         model = Product
         fields = []
 
     def filter_queryset(self, queryset):
-        # The grid's search starts from the active catalogue itself (product_search), like the pages.
+        # The grid's search, like the pages' (product_search), over the products of `status`.
         data = self.form.cleaned_data
-        products = product_search(query=data.get("q"), filters=catalogue_filters(data))
+        products = product_search(query=data.get("q"), filters=catalogue_filters(data),
+                                  products=self.products_of_status(data.get("status") or "active"))
         return self.filters["ordering"].filter(products, data.get("ordering"))
+
+    def products_of_status(self, status):
+        if status != "active" and not (self.request and self.request.user.is_staff):
+            raise serializers.ValidationError({"status": [f"Only staff can list {status} products."]})
+        return Product.objects.filter(**STATUSES[status]).prefetch_related("images")
 
 
 class CatalogueFiltersSerializer(serializers.Serializer):

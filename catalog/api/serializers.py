@@ -44,7 +44,7 @@ class ProductSummarySerializer(ProductFields):
 
     class Meta:
         model = Product
-        fields = ["id", "name", "gender", "masterCategory", "articleType", "colour", "price", "image"]
+        fields = ["id", "name", "gender", "masterCategory", "articleType", "colour", "price", "is_active", "image"]
 
 
 class ProductSerializer(ProductFields):

@@ -48,7 +48,7 @@ def test_a_list_item_has_its_primary_image_with_absolute_urls(anonymous):
     item = anonymous.get(LIST).json()["results"][0]
     image = product.primary_image
     assert item == {"id": product.pk, "name": product.name, "gender": "Men", "masterCategory": "Apparel",
-                    "articleType": "Shirts", "colour": "Blue", "price": "12.50",
+                    "articleType": "Shirts", "colour": "Blue", "price": "12.50", "is_active": True,
                     "image": {"id": image.pk, "url": f"http://testserver{image.image.url}",
                               "thumbnail_url": f"http://testserver{image.image.url}",
                               "width": 64, "height": 48, "is_primary": True}}
@@ -90,6 +90,25 @@ def test_inactive_products_are_hidden_from_customers_but_not_from_staff(anonymou
     assert anonymous.get(LIST).json()["count"] == 0
     assert_error(anonymous.get(detail(product)), 404, "not_found")
     assert staff.get(detail(product)).json()["is_active"] is False
+
+
+def test_staff_list_inactive_or_all_products(staff):
+    ProductFactory(name="On sale")
+    ProductFactory(name="Withdrawn", is_active=False)
+    assert names(staff.get(LIST)) == ["On sale"]
+    assert names(staff.get(LIST, {"status": "inactive"})) == ["Withdrawn"]
+    assert names(staff.get(LIST, {"status": "all", "q": "withdrawn"})) == ["Withdrawn"]
+    assert [item["is_active"] for item in staff.get(LIST, {"status": "all", "ordering": "name"}).json()["results"]] == [
+        True, False]
+
+
+@pytest.mark.parametrize("status", ["inactive", "all"])
+def test_customers_cannot_list_inactive_products(anonymous, customer, status):
+    ProductFactory(is_active=False)
+    for client in (anonymous, customer):
+        error = assert_error(client.get(LIST, {"status": status}), 400, "invalid", fields=["status"])
+        assert "Only staff" in str(error["fields"]["status"])
+    assert_error(anonymous.get(LIST, {"status": "gone"}), 400, "invalid", fields=["status"])
 
 
 def test_the_detail_has_every_image_primary_first(anonymous):
