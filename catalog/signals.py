@@ -27,4 +27,6 @@ def image_deleted(sender, instance, using, **kwargs):
     from .services import photo_files_delete
 
     names = [file.name for file in (instance.image, instance.thumbnail) if file]
-    transaction.on_commit(lambda: photo_files_delete(names, storage=instance.image.storage), using=using)
+    # robust: a storage error is logged, not raised after the deletion has been committed.
+    transaction.on_commit(lambda: photo_files_delete(names, storage=instance.image.storage), using=using,
+                          robust=True)

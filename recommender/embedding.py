@@ -26,7 +26,7 @@ from catalog.images import open_photo
 
 from .preprocessing import PREPROCESSING_VERSION, square_photo
 from .projection import Projection, unit_rows
-from .runtimes import resolve_runtime, runtime_backbone, runtime_tag
+from .runtimes import resolve_runtime, runtime_backbone
 
 INPUT_SIZE = 224
 GEM_POWER = 3.0
@@ -46,10 +46,10 @@ class VectorModel:
 
     @property
     def fingerprint(self):
-        """Names this model; vectors of two fingerprints never meet (nor those of two runtimes)."""
+        """Names this model; vectors of two fingerprints never meet. Not the runtime: every
+        runtime is faithful to the torch reference (recommender.runtimes)."""
         projected = self.projection.id if self.projection else "raw"
-        return (f"{self.backbone_name}-{self.weights_id}-p{PREPROCESSING_VERSION}-e{EMBEDDING_VERSION}-{projected}"
-                f"{runtime_tag(self.runtime)}")
+        return f"{self.backbone_name}-{self.weights_id}-p{PREPROCESSING_VERSION}-e{EMBEDDING_VERSION}-{projected}"
 
     @property
     def size(self):
@@ -187,7 +187,7 @@ def default_embedder(backbone_name=None):
 def _embedder(backbone_name, runtime):
     choice = choose_backbone(backbone_name)
     backbone = runtime_backbone(load_backbone(backbone_name), choice, runtime)
-    # A runtime that could not start falls back to torch, and so does the fingerprint.
+    # A runtime that could not start falls back to torch (the model says which runtime runs).
     return Embedder(backbone, vector_model(backbone_name, "torch" if backbone is load_backbone(backbone_name)
                                            else runtime))
 

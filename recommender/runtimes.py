@@ -5,24 +5,29 @@ RECOMMENDER_RUNTIME (read with a default, so the setting is optional):
 - `torch`: the backbone in PyTorch, fp32 on the CPU; on a CUDA GPU with fp16 autocast
   (backbones.Backbone.feature_maps).
 - `onnx`: the backbone exported to ONNX, fp32, run by ONNX Runtime on the CPU (about 1.5x
-  PyTorch eager end to end on 2 cores; same vectors up to float rounding, cosine 1.0000, so
-  the same fingerprint as torch).
+  PyTorch eager end to end on 2 cores; same vectors up to float rounding, cosine 1.0000).
 - `onnx-int8`: the backbone exported to ONNX and statically quantised to int8 (QDQ,
   per-channel weights, uint8 activations calibrated on CALIBRATION_PHOTOS photos of the
   demo catalogue shipped in data/demo-catalogue/images), run by ONNX Runtime on the CPU.
   The layers a backbone names in `fp32_layers` stay in fp32: the first, high-resolution
   ones, where 8 bits lose the most (a per-layer sensitivity scan, docs/benchmarks.md).
   The model file is built once from the weights and those photos (`model_file`) into
-  RECOMMENDER_MODEL_DIR (default VAR_DIR/models). Its vectors differ slightly from
-  PyTorch's (cosine >= 0.99, docs/benchmarks.md), so the fingerprint carries `runtime_tag`.
-- `openvino-int8`: the same int8 model run by OpenVINO, which runs the fp32 layers in bf16
-  where the CPU has bf16 instructions (AVX512-BF16, AMX): the fastest on a CPU.
+  RECOMMENDER_MODEL_DIR (default VAR_DIR/models).
+- `openvino-int8`: the same int8 model run by OpenVINO, which computes the fp32 layers in
+  bf16 where the CPU has bf16 instructions (AVX512-BF16, AMX) and the backbone stays
+  faithful with it (`bf16_faithful`), else in fp32.
 - `auto` (default): on a CUDA GPU torch; on a CPU the backbone's `cpu_runtime` (the fastest
   one that stays faithful, docs/benchmarks.md: openvino-int8 for ResNet-50, onnx-int8 for
   EfficientNet-Lite0), else onnx-int8, else torch, by what is installed.
 
+Every runtime is faithful to the torch reference (vectors within cosine 0.99 on 500 real
+photos, precision@10 within 0.01: docs/benchmarks.md), as the fp16 autocast on a GPU is, so
+they all share the model's fingerprint: a web process, a CPU worker and a GPU worker
+agree on which vectors to search whatever each runs, and changing the runtime re-embeds
+nothing.
+
 When a runtime's package is not installed (or the model file cannot be built) the runtime
-falls back to torch with a log line, and the fingerprint follows the runtime actually used.
+falls back to torch with a log line.
 """
 import functools
 import hashlib
@@ -102,9 +107,9 @@ def unusable_because(backbone_choice, runtime):
         return f"{PACKAGES[runtime]} is not installed (pip install -r requirements.txt)"
     if (backbone_choice.name, backbone_choice.weights_id, runtime) in _failed_builds:
         return "its ONNX model could not be built"
-    if not model_path(backbone_choice, runtime).is_file() and not installed("onnx"):
-        return (f"{model_path(backbone_choice, runtime)} is missing and the onnx package "
-                "(needed to build it) is not installed")
+    if not model_path(backbone_choice, runtime).is_file() and not (installed("onnx") and installed("onnxruntime")):
+        return (f"{model_path(backbone_choice, runtime)} is missing and the onnx and onnxruntime packages "
+                "(needed to build it) are not both installed")
     return None
 
 
@@ -119,15 +124,6 @@ def calibration_id(folder=None):
 
 def is_int8(runtime):
     return runtime.endswith("-int8")
-
-
-def runtime_tag(runtime):
-    """The fingerprint suffix of a runtime: '' for the torch reference and fp32 ONNX (the same
-    vectors up to float rounding)."""
-    if not is_int8(runtime):
-        return ""
-    engine = f"-ov{openvino_precision()}" if runtime == "openvino-int8" else ""
-    return f"-int8q{QUANTISATION_VERSION}c{calibration_id()}{engine}"
 
 
 def model_path(backbone_choice, runtime):
@@ -269,16 +265,10 @@ class OnnxBackbone(CompiledBackbone):
         return [torch.from_numpy(maps) for maps in self.session.run(None, {"pixels": self.pixels(batch)})]
 
 
-@functools.cache
-def openvino_precision():
-    """'bf16' on a CPU with bf16 instructions (AVX512-BF16 or AMX), else 'f32': what OpenVINO
-    is told to compute the int8 model's fp32 layers in. Read from /proc/cpuinfo, so that
-    working out a fingerprint (web processes do) does not import OpenVINO."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "f32"
-    return "bf16" if " avx512_bf16" in flags or " amx_bf16" in flags else "f32"
+def openvino_precision(reference):
+    """What OpenVINO computes the int8 model's fp32 layers in: bf16 where the backbone stays
+    faithful with it (OpenVINO uses it on CPUs with bf16 instructions), else f32."""
+    return "bf16" if reference.bf16_faithful else "f32"
 
 
 class OpenVinoBackbone(CompiledBackbone):
@@ -288,7 +278,7 @@ class OpenVinoBackbone(CompiledBackbone):
         import openvino
 
         super().__init__(reference)
-        config = {"INFERENCE_PRECISION_HINT": openvino_precision(), "PERFORMANCE_HINT": "LATENCY",
+        config = {"INFERENCE_PRECISION_HINT": openvino_precision(reference), "PERFORMANCE_HINT": "LATENCY",
                   "INFERENCE_NUM_THREADS": threads or os.cpu_count() or 1,
                   "ENABLE_CPU_PINNING": False}  # worker processes and the decode thread share the cores
         self.compiled = openvino.Core().compile_model(str(model_path), "CPU", config)

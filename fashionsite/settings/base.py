@@ -209,9 +209,10 @@ CATALOG_THUMBNAIL_BATCH = env_int("CATALOG_THUMBNAIL_BATCH", 500)
 RECOMMENDER_BACKBONE = os.environ.get("RECOMMENDER_BACKBONE", "auto")
 RECOMMENDER_RESNET50_WEIGHTS = os.environ.get("RECOMMENDER_RESNET50_WEIGHTS", "")
 RECOMMENDER_DEVICE = os.environ.get("RECOMMENDER_DEVICE", "")  # empty: cuda when present, else cpu
-# auto (default: on a CPU openvino-int8, else onnx-int8, as installed; torch on a GPU), torch
-# (the fp32 reference), onnx (ONNX Runtime, the same vectors), onnx-int8, openvino-int8 (about
-# 4x torch on a CPU, vectors within cosine 0.99, their own fingerprint). See recommender/runtimes.py.
+# auto (default: on a CPU the backbone's fastest faithful int8 runtime, as installed; torch on a
+# GPU), torch (the fp32 reference), onnx (ONNX Runtime, the same vectors), onnx-int8,
+# openvino-int8 (2-4.5x torch on a CPU, vectors within cosine 0.99 of torch's). See
+# recommender/runtimes.py.
 RECOMMENDER_RUNTIME = os.environ.get("RECOMMENDER_RUNTIME", "auto")
 RECOMMENDER_MODEL_DIR = Path(os.environ.get("RECOMMENDER_MODEL_DIR", VAR_DIR / "models"))
 RECOMMENDER_INDEX_DIR = Path(os.environ.get("RECOMMENDER_INDEX_DIR", VAR_DIR / "index"))
