@@ -80,7 +80,9 @@ def _vector_model(backbone_name, runtime):
 
 
 def fingerprint(backbone_name=None):
-    return vector_model(backbone_name).fingerprint
+    """The fingerprint of the stored vectors: the same whatever the runtime, so none is
+    resolved (web processes import neither torch nor a runtime to work it out)."""
+    return _vector_model(choose_backbone(backbone_name).name, "torch").fingerprint
 
 
 class Embedder:

@@ -1,4 +1,6 @@
 """RECOMMENDER_RUNTIME: ONNX Runtime (fp32, int8) and OpenVINO (int8) against the PyTorch fp32 reference."""
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -109,4 +111,14 @@ def test_a_model_that_cannot_be_built_falls_back_to_torch(settings, monkeypatch,
 def test_an_unknown_runtime_is_refused(settings):
     settings.RECOMMENDER_RUNTIME = "tensorrt"
     with pytest.raises(ValueError, match="RECOMMENDER_RUNTIME"):
-        fingerprint()
+        embedding.default_embedder()
+
+
+def test_working_out_the_fingerprint_imports_no_runtime():
+    # A web process searching by a catalogue product only needs the fingerprint.
+    code = ("import os, sys, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'fashionsite.settings.test'; "
+            "django.setup(); from recommender.embedding import fingerprint; fingerprint(); "
+            "print(sorted({'torch', 'onnxruntime', 'openvino'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ, "RECOMMENDER_RUNTIME": "auto", "RECOMMENDER_DEVICE": ""})
+    assert result.stdout.strip().splitlines()[-1] == "[]"
