@@ -89,13 +89,11 @@ def resnet50_backbone(device):
         if isinstance(module, torch.nn.BatchNorm2d):
             module.reset_running_stats()
             module.momentum = None  # a plain average over the batches
-    backbone = ResNet50(model, "cpu")
-    prepare = Embedder(backbone, None)
-    files = runtimes.calibration_files()
+    backbone = ResNet50(model, "cpu")  # before train(): the constructor puts the model in eval mode
     model.train()
     with torch.no_grad():
-        for start in range(0, len(files), 16):
-            model(prepare.normalised(prepare.prepared(files[start:start + 16])[0]))
+        for batch in runtimes.calibration_batches(backbone, runtimes.calibration_files(), size=16):
+            model(batch)
     backbone = ResNet50(model.eval(), device)
     return backbone, "resnet50*", VectorModel("resnet50", "bn-estimated", None)
 

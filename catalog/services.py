@@ -2,6 +2,7 @@
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .images import check_image_upload, thumbnail_jpeg
@@ -73,8 +74,8 @@ def product_image_delete(*, image):
 
 def photo_files_delete(names, *, storage):
     """Delete stored photo files that no image refers to any more (re-imports reuse a file)."""
-    still_used = set(ProductImage.objects.filter(image__in=names).values_list("image", flat=True))
-    still_used |= set(ProductImage.objects.filter(thumbnail__in=names).values_list("thumbnail", flat=True))
+    rows = ProductImage.objects.filter(Q(image__in=names) | Q(thumbnail__in=names)).values_list("image", "thumbnail")
+    still_used = {name for row in rows for name in row}
     for name in set(names) - still_used:
         storage.delete(name)
 

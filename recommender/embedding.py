@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .backbones import BACKBONES, choose_backbone, load_backbone
 from .background import catalogue_style
@@ -121,7 +121,7 @@ class Embedder:
         # NumPy's BLAS would start a thread per core for the small matrix products of the
         # colour signature and the projection, fighting the backbone runtime's own threads
         # (30x slower products beside OpenVINO, docs/benchmarks.md): one thread is plenty.
-        with threadpool_limits(limits=1, user_api="blas"):
+        with blas_threads().limit(limits=1, user_api="blas"):
             return self.pipelined_vectors(files, chunk)
 
     def pipelined_vectors(self, files, chunk):
@@ -165,6 +165,12 @@ class Embedder:
         parts = [gem(last)] + [foreground_mean(maps, F.adaptive_avg_pool2d(foreground, maps.shape[-2:]))
                                for maps in intermediate]
         return torch.cat([F.normalize(part, dim=1) for part in parts], dim=1).numpy()
+
+
+@functools.cache
+def blas_threads():
+    """NumPy's BLAS thread pools, looked up once (threadpool_limits would look each call: 1 ms)."""
+    return ThreadpoolController()
 
 
 def gem(maps, power=GEM_POWER):

@@ -39,6 +39,8 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
+from .backbones import BACKBONES, default_device
+
 logger = logging.getLogger(__name__)
 
 RUNTIMES = ("auto", "torch", "onnx", "onnx-int8", "openvino-int8")
@@ -52,10 +54,18 @@ def calibration_dir():
     return Path(settings.BASE_DIR) / "data" / "demo-catalogue" / "images"
 
 
-def calibration_files(count=CALIBRATION_PHOTOS, folder=None):
-    """The first `count` photos (by file name) of the demo catalogue: a fixed, shipped set."""
-    folder = Path(folder or calibration_dir())
-    return sorted(folder.glob("*.jpg"))[:count]
+def calibration_files():
+    """The first CALIBRATION_PHOTOS photos (by file name) of the demo catalogue: a fixed, shipped set."""
+    return sorted(calibration_dir().glob("*.jpg"))[:CALIBRATION_PHOTOS]
+
+
+def calibration_batches(backbone, files, size=8):
+    """The backbone's normalised input for the photo files, `size` photos a batch (tensors)."""
+    from .embedding import Embedder
+
+    prepare = Embedder(backbone, None)
+    for start in range(0, len(files), size):
+        yield prepare.normalised(prepare.prepared(files[start:start + size])[0])
 
 
 def model_dir():
@@ -73,12 +83,7 @@ _failed_builds = set()  # (backbone name, weights id, runtime) whose model could
 
 
 def wants_gpu():
-    device = settings.RECOMMENDER_DEVICE
-    if device:
-        return device.startswith("cuda")
-    import torch
-
-    return torch.cuda.is_available()
+    return (settings.RECOMMENDER_DEVICE or default_device()).startswith("cuda")
 
 
 def resolve_runtime(backbone_choice, requested=None):
@@ -89,8 +94,6 @@ def resolve_runtime(backbone_choice, requested=None):
     if requested == "torch" or (requested == "auto" and wants_gpu()):
         return "torch"
     if requested == "auto":
-        from .backbones import BACKBONES
-
         usable = [runtime for runtime in (BACKBONES[backbone_choice.name].cpu_runtime, "onnx-int8")
                   if not unusable_because(backbone_choice, runtime)]
         return usable[0] if usable else "torch"
@@ -114,9 +117,9 @@ def unusable_because(backbone_choice, runtime):
 
 
 @functools.cache
-def calibration_id(folder=None):
+def calibration_id():
     digest = hashlib.sha256()
-    for file in calibration_files(folder=folder):
+    for file in calibration_files():
         digest.update(file.name.encode())
         digest.update(hashlib.sha256(file.read_bytes()).digest())
     return digest.hexdigest()[:8]
@@ -157,7 +160,7 @@ def export_onnx(backbone, path, input_size=224):
     return path
 
 
-def quantise_int8(fp32_path, int8_path, calibration_batches, fp32_layers=()):
+def quantise_int8(fp32_path, int8_path, batches, fp32_layers=()):
     """Static QDQ quantisation: int8 per-channel weights, uint8 activations (VNNI's U8S8);
     the nodes of the modules named in fp32_layers (ONNX names them /module/...) stay fp32."""
     import onnx
@@ -166,7 +169,7 @@ def quantise_int8(fp32_path, int8_path, calibration_batches, fp32_layers=()):
 
     class Reader(CalibrationDataReader):
         def __init__(self):
-            self.batches = iter(calibration_batches)
+            self.batches = iter(batches)
 
         def get_next(self):
             batch = next(self.batches, None)
@@ -182,15 +185,22 @@ def quantise_int8(fp32_path, int8_path, calibration_batches, fp32_layers=()):
     return int8_path
 
 
-def build_fp32_model(backbone, path):
+def written_atomically(path, write):
+    """Call write(partial file) and move the result to `path`: a concurrent reader or builder
+    never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.part")
     try:
-        export_onnx(backbone, partial)
+        write(partial)
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
+    return path
+
+
+def build_fp32_model(backbone, path):
+    written_atomically(path, lambda partial: export_onnx(backbone, partial))
     logger.info("Built %s (fp32)", path)
     return path
 
@@ -198,24 +208,16 @@ def build_fp32_model(backbone, path):
 def build_int8_model(backbone, path, files):
     """Export and quantise `backbone` into `path`, calibrated on the photo files (reproducible:
     same weights, same photos, same versions -> same file)."""
-    from .embedding import Embedder
+    batches = [batch.numpy() for batch in calibration_batches(backbone, files)]
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    prepare = Embedder(backbone, None)
-    batches = []
-    for start in range(0, len(files), 8):
-        pixels, _, _ = prepare.prepared(files[start:start + 8])
-        batches.append(prepare.normalised(pixels).numpy())
-    fp32 = path.with_suffix(f".fp32.{os.getpid()}.onnx")
-    partial = path.with_suffix(f".{os.getpid()}.part")
-    try:
-        export_onnx(backbone, fp32)
-        quantise_int8(fp32, partial, batches, backbone.fp32_layers)
-        partial.replace(path)  # atomic: a concurrent builder never sees half a file
-    finally:
-        fp32.unlink(missing_ok=True)
-        partial.unlink(missing_ok=True)
+    def write(partial):
+        fp32 = partial.with_suffix(".fp32.onnx")
+        try:
+            quantise_int8(export_onnx(backbone, fp32), partial, batches, backbone.fp32_layers)
+        finally:
+            fp32.unlink(missing_ok=True)
+
+    written_atomically(path, write)
     logger.info("Built %s (int8, calibrated on %s photos)", path, len(files))
     return path
 
@@ -234,10 +236,11 @@ def model_file(backbone, backbone_choice, runtime):
 class CompiledBackbone:
     """A model file run by another engine, with the interface of backbones.Backbone."""
 
-    def __init__(self, reference):
+    def __init__(self, reference, threads=None):
         self.name, self.descriptor_size = reference.name, reference.descriptor_size
         self.mean, self.std = reference.mean, reference.std
         self.device = "cpu"
+        self.threads = threads or os.cpu_count() or 1
 
     @staticmethod
     def pixels(batch):
@@ -250,9 +253,9 @@ class OnnxBackbone(CompiledBackbone):
     def __init__(self, reference, model_path, threads=None):
         import onnxruntime
 
-        super().__init__(reference)
+        super().__init__(reference, threads)
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         # No busy-waiting between operators: the decode pipeline needs the cores meanwhile.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -277,9 +280,9 @@ class OpenVinoBackbone(CompiledBackbone):
     def __init__(self, reference, model_path, threads=None):
         import openvino
 
-        super().__init__(reference)
+        super().__init__(reference, threads)
         config = {"INFERENCE_PRECISION_HINT": openvino_precision(reference), "PERFORMANCE_HINT": "LATENCY",
-                  "INFERENCE_NUM_THREADS": threads or os.cpu_count() or 1,
+                  "INFERENCE_NUM_THREADS": self.threads,
                   "ENABLE_CPU_PINNING": False}  # worker processes and the decode thread share the cores
         self.compiled = openvino.Core().compile_model(str(model_path), "CPU", config)
 
