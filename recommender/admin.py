@@ -1,14 +1,14 @@
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import Subquery
 
 from catalog.admin import ProductAdmin, image_preview
 from fashionsite.celery import queue_on_commit
 
 from . import tasks
 from .embedding import fingerprint
-from .models import ImageEmbedding, PhotoEmbedding
-from .services import embeddings_forget, pipeline_status
+from .models import PhotoEmbedding
+from .services import current_rows, embeddings_forget, pipeline_status
 
 
 def reembed(modeladmin, request, image_ids):
@@ -45,8 +45,7 @@ class PhotoEmbeddingAdmin(admin.ModelAdmin):
     change_list_template = "admin/recommender/photoembedding/change_list.html"
 
     def get_queryset(self, request):
-        current = ImageEmbedding.objects.filter(image=OuterRef("pk"), fingerprint=fingerprint(),
-                                                image_sha256=OuterRef("sha256"))
+        current = current_rows(fingerprint())
         return super().get_queryset(request).annotate(
             current_status=Subquery(current.values("status")[:1]),
             current_attempts=Subquery(current.values("attempts")[:1]),

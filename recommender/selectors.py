@@ -2,7 +2,6 @@
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import F
 
 from catalog.images import check_image_upload
 from catalog.models import Product, ProductImage
@@ -10,7 +9,7 @@ from catalog.selectors import CatalogueFilters
 
 from .embedding import embed_files, fingerprint
 from .models import ImageEmbedding
-from .services import current_index
+from .services import current_index, current_vectors
 
 
 # The engine's filters are the catalogue's: one definition for the grid, the API and the search.
@@ -42,8 +41,7 @@ def product_vector(product):
     # The product's image ids first (prefetched when the caller has them): filtering by the join
     # instead makes SQLite scan every vector of the model.
     image_ids = [image.pk for image in product.images.all()]
-    rows = (ImageEmbedding.objects.filter(image_id__in=image_ids, fingerprint=fingerprint(),
-                                          status=ImageEmbedding.Status.DONE, image_sha256=F("image__sha256"))
+    rows = (current_vectors(fingerprint()).filter(image_id__in=image_ids)
             .order_by("-image__is_primary", "image__position", "image_id").values_list("vector", flat=True))
     first = rows.first()
     return None if first is None else ImageEmbedding.from_bytes(first)
@@ -82,7 +80,7 @@ def best_per_product(scores, ids, photos):
 
 def products_inspired_by(*, product_ids, k=10):
     """Products close to the mean vector of the given (viewed) products, excluding them; [] with none."""
-    viewed = Product.objects.filter(pk__in=product_ids)
+    viewed = Product.objects.filter(pk__in=product_ids).prefetch_related("images")  # for product_vector
     vectors = [vector for vector in map(product_vector, viewed) if vector is not None]
     if not vectors:
         return []

@@ -35,6 +35,12 @@ def current_rows(model_fingerprint, **conditions):
         image=OuterRef("pk"), fingerprint=model_fingerprint, image_sha256=OuterRef("sha256"), **conditions)
 
 
+def current_vectors(model_fingerprint, status=ImageEmbedding.Status.DONE):
+    """ImageEmbedding rows of this model, with this status, made from each photo's current file."""
+    return ImageEmbedding.objects.filter(fingerprint=model_fingerprint, status=status,
+                                         image_sha256=F("image__sha256"))
+
+
 def images_without_current_vector(model_fingerprint):
     """Photos with no vector from this model, or a vector made from an earlier file."""
     done = current_rows(model_fingerprint, status=ImageEmbedding.Status.DONE)
@@ -111,14 +117,15 @@ def record_failure(image, model_fingerprint, error):
         error=f"{type(error).__name__}: {error}"[:2000], attempts=attempts, updated_at=timezone.now())
 
 
+def indexable_rows(model_fingerprint, image_ids=None):
+    """The current vectors of active products' photos (of image_ids, or all)."""
+    rows = current_vectors(model_fingerprint).filter(image__product__is_active=True)
+    return rows if image_ids is None else rows.filter(image_id__in=list(image_ids))
+
+
 def indexable_vectors(model_fingerprint, image_ids=None):
-    """(ids, vectors) of the current vectors of active products' photos."""
-    rows = ImageEmbedding.objects.filter(
-        fingerprint=model_fingerprint, status=ImageEmbedding.Status.DONE, image__product__is_active=True,
-        image_sha256=F("image__sha256"))
-    if image_ids is not None:
-        rows = rows.filter(image_id__in=list(image_ids))
-    pairs = list(rows.values_list("image_id", "vector"))
+    """(ids, vectors) of indexable_rows."""
+    pairs = list(indexable_rows(model_fingerprint, image_ids).values_list("image_id", "vector"))
     ids = np.array([image_id for image_id, _ in pairs], dtype=np.int64)
     if not pairs:
         return ids, np.zeros((0, 0), np.float32)
@@ -129,12 +136,17 @@ def vector_size(vectors):
     return vectors.shape[1] if len(vectors) else vector_model().size
 
 
+def index_from_database(model_fingerprint):
+    """A new index of every indexable vector (no photo is read)."""
+    ids, vectors = indexable_vectors(model_fingerprint)
+    return build_index(vector_size(vectors), ids, vectors)
+
+
 def index_rebuild(*, model_fingerprint=None):
     """Build the index from the stored vectors (no photo is read) and publish it; returns the version."""
     model_fingerprint = model_fingerprint or fingerprint()
     with snapshots.writer_lock(model_fingerprint):
-        ids, vectors = indexable_vectors(model_fingerprint)
-        index = build_index(vector_size(vectors), ids, vectors)
+        index = index_from_database(model_fingerprint)
         version = snapshots.publish(model_fingerprint, index)
     logger.info("Index %s v%s: %s vectors", model_fingerprint, version, len(index))
     return version
@@ -151,8 +163,7 @@ def index_refresh_images(*, image_ids, model_fingerprint=None):
         except CorruptIndex:
             index = None
         if index is None:
-            ids, vectors = indexable_vectors(model_fingerprint)
-            index = build_index(vector_size(vectors), ids, vectors)
+            index = index_from_database(model_fingerprint)
         else:
             index.remove(list(image_ids))
             index.add(*indexable_vectors(model_fingerprint, image_ids))
@@ -184,8 +195,8 @@ def index_in_step(model_fingerprint):
         return False
     if index is None:
         return False
-    expected, _ = indexable_vectors(model_fingerprint)
-    return set(index.ids().tolist()) == set(expected.tolist())
+    expected = indexable_rows(model_fingerprint).values_list("image_id", flat=True)  # no vector bytes
+    return set(index.ids().tolist()) == set(expected)
 
 
 def catch_up(*, batch_size=None):
@@ -212,10 +223,8 @@ def pipeline_status():
     version, path = snapshots.latest_version(model_fingerprint)
     # The process's loaded copy (reloaded only when a new version appears), not a fresh read per view.
     size = len(current_index(model_fingerprint)) if path else 0
-    done = ImageEmbedding.objects.filter(fingerprint=model_fingerprint, status=ImageEmbedding.Status.DONE,
-                                         image_sha256=F("image__sha256")).count()
-    failed = ImageEmbedding.objects.filter(fingerprint=model_fingerprint, status=ImageEmbedding.Status.FAILED,
-                                           image_sha256=F("image__sha256")).count()
+    done = current_vectors(model_fingerprint).count()
+    failed = current_vectors(model_fingerprint, ImageEmbedding.Status.FAILED).count()
     return {
         "backbone": model_fingerprint.split("-")[0],
         "fingerprint": model_fingerprint,
