@@ -29,7 +29,9 @@ the product under MIN_PRODUCT or over MAX_PRODUCT of the picture (a close-up of 
 import numpy as np
 from PIL import Image, ImageFilter
 
-from .colour import WHITE_LEVEL, rgb_to_lab
+from catalog.images import WHITE
+
+from .colour import foreground_mask, rgb_to_lab
 
 ANALYSIS_SIDE = 128
 BLUR_RADIUS = 2.0  # at ANALYSIS_SIDE
@@ -43,7 +45,6 @@ SPREAD_FACTOR = 2.0
 KEEP_SHARE = 0.4
 MIN_PRODUCT, MAX_PRODUCT = 0.03, 0.95
 MARGIN = 0.04  # of the product box's longer side, each way
-WHITE = (255, 255, 255)
 
 
 def catalogue_style(image):
@@ -78,7 +79,7 @@ def border_ring(size):
 
 def white_share(pixels):
     """Share of the (N, 3) pixels that the shop's rule counts as white background."""
-    return (pixels > WHITE_LEVEL).all(axis=1).mean()
+    return 1.0 - foreground_mask(pixels).mean()
 
 
 def dominant_colours(lab):

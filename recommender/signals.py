@@ -43,10 +43,8 @@ def remember_activation(sender, instance, **kwargs):
 
 @receiver(post_save, sender=Product, dispatch_uid="recommender-product-saved")
 def product_saved(sender, instance, created, **kwargs):
-    if enabled() and not created and instance._was_active != instance.is_active:
-        image_ids = image_ids_of([instance.pk])
-        if image_ids:
-            queue_on_commit(tasks.refresh_index, image_ids)
+    if not created and instance._was_active != instance.is_active:
+        activation_changed(sender, product_ids=[instance.pk])
 
 
 @receiver(products_activation_changed, dispatch_uid="recommender-activation-changed")
