@@ -81,6 +81,18 @@ class FaissIndex(VectorIndex):
         if len(ids) and len(self):
             self.faiss_index.remove_ids(faiss.IDSelectorBatch(ids))
 
+    def search(self, vectors, k, allowed_ids=None):
+        vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
+        if len(self) == 0:
+            return np.zeros((len(vectors), 0), np.float32), np.zeros((len(vectors), 0), np.int64)
+        k = max(1, min(k, len(self)))
+        allowed = None if allowed_ids is None else np.ascontiguousarray(allowed_ids, np.int64)
+        return self.faiss_index.search(vectors, k, params=self.search_parameters(k, allowed))
+
+    def search_parameters(self, k, allowed):
+        """faiss search parameters for k results among the `allowed` ids (None: all)."""
+        raise NotImplementedError
+
     def save(self, path):
         write_atomically(path, self.faiss_index)
 
@@ -99,16 +111,8 @@ class FaissFlatIndex(FaissIndex):
     def ids(self):
         return faiss.vector_to_array(self.faiss_index.id_map).astype(np.int64)
 
-    def search(self, vectors, k, allowed_ids=None):
-        vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
-        k = max(1, min(k, len(self))) if len(self) else 1
-        if len(self) == 0:
-            return np.zeros((len(vectors), 0), np.float32), np.zeros((len(vectors), 0), np.int64)
-        params = None
-        if allowed_ids is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.ascontiguousarray(allowed_ids, np.int64)))
-        scores, ids = self.faiss_index.search(vectors, k, params=params)
-        return scores, ids
+    def search_parameters(self, k, allowed):
+        return None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
 
 
 def write_atomically(path, faiss_index):
@@ -232,18 +236,10 @@ class FaissIVFIndex(FaissIndex):
             nprobe = math.ceil(nprobe * total / max(1, allowed))
         return max(1, min(self.nlist, nprobe))
 
-    def search(self, vectors, k, allowed_ids=None):
-        vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
-        if len(self) == 0:
-            return np.zeros((len(vectors), 0), np.float32), np.zeros((len(vectors), 0), np.int64)
-        k = max(1, min(k, len(self)))
-        if allowed_ids is None:
-            params = faiss.SearchParametersIVF(nprobe=self.probes(k))
-        else:
-            allowed = np.ascontiguousarray(allowed_ids, np.int64)
-            params = faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(allowed),
-                                               nprobe=self.probes(k, len(allowed)))
-        return self.faiss_index.search(vectors, k, params=params)
+    def search_parameters(self, k, allowed):
+        if allowed is None:
+            return faiss.SearchParametersIVF(nprobe=self.probes(k))
+        return faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(allowed), nprobe=self.probes(k, len(allowed)))
 
 
 NPROBE_FRACTION = 1 / 64  # of the cells, at least MIN_NPROBE
