@@ -54,13 +54,13 @@ class ProductFilter(django_filters.FilterSet):
         # The grid's search, like the pages' (product_search), over the products of `status`.
         data = self.form.cleaned_data
         products = product_search(query=data.get("q"), filters=catalogue_filters(data),
-                                  products=self.products_of_status(data.get("status") or "active"))
+                                  products=self.of_status(queryset, data.get("status") or "active"))
         return self.filters["ordering"].filter(products, data.get("ordering"))
 
-    def products_of_status(self, status):
+    def of_status(self, products, status):
         if status != "active" and not (self.request and self.request.user.is_staff):
             raise serializers.ValidationError({"status": [f"Only staff can list {status} products."]})
-        return Product.objects.filter(**STATUSES[status]).prefetch_related("images")
+        return products.filter(**STATUSES[status])
 
 
 class CatalogueFiltersSerializer(serializers.Serializer):

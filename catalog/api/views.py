@@ -47,9 +47,7 @@ class ProductViewSet(viewsets.ModelViewSet):
     lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
-        if self.action == "list" or not self.request.user.is_staff:
-            return product_list()
-        return Product.objects.prefetch_related("images")
+        return Product.objects.prefetch_related("images") if self.request.user.is_staff else product_list()
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset) if self.action == "list" else queryset
