@@ -118,7 +118,7 @@ class Backbone:
     """A pretrained CNN without its classifier: photos in, feature maps out."""
 
     name: str
-    descriptor_size: int  # channels of all the maps feature_maps returns
+    descriptor_size: int  # channels of all the maps feature_maps returns (their pooled descriptor)
     mean: tuple
     std: tuple
     fp32_layers: tuple = ()  # modules that stay fp32 in the int8 model (recommender.runtimes)

@@ -2,12 +2,16 @@
 
 1. Shape descriptor: the backbone's feature maps, pooled: GeM over the last map, and a
    foreground-weighted mean over the intermediate maps the backbone exposes (cells
-   weighted by how much of them is not white background); each part L2-normalised.
-2. Colour signature: recommender.colour (CIELAB histogram of the foreground).
+   weighted by how much of them is not white background); then the intermediate maps
+   themselves, average-pooled to SPATIAL_GRID x SPATIAL_GRID cells (where a pattern is
+   matters: a collar, a sole); each part L2-normalised.
+2. Colour signature: recommender.colour (CIELAB histograms of the foreground, whole and
+   per cell of a grid).
 3. With a trained projection for the backbone (recommender/projections/), the vector is
    the projection of both (recommender.projection). Without one, it is
-   [shape, sqrt(w) * colour] / sqrt(1 + w), whose inner product with another is
-   (shape cosine + w * colour similarity) / (1 + w).
+   [pooled shape, sqrt(w) * whole colour] / sqrt(1 + w), whose inner product with another
+   is (shape cosine + w * colour similarity) / (1 + w); the spatial parts, too large to
+   store unprojected, are left out.
 
 Either way one inner-product search ranks by shape and colour together.
 """
@@ -21,7 +25,7 @@ from threadpoolctl import ThreadpoolController
 
 from .backbones import BACKBONES, choose_backbone, load_backbone
 from .background import catalogue_style
-from .colour import SIGNATURE_SIZE, colour_signature, foreground_mask
+from .colour import HISTOGRAM_SIZE, colour_signature, foreground_mask
 from catalog.images import open_photo
 
 from .preprocessing import PREPROCESSING_VERSION, square_photo
@@ -30,8 +34,9 @@ from .runtimes import resolve_runtime, runtime_backbone
 
 INPUT_SIZE = 224
 GEM_POWER = 3.0
+SPATIAL_GRID = 7
 COLOUR_WEIGHT = 0.25  # used when no projection is trained for the backbone
-EMBEDDING_VERSION = 3  # bump when the pooling or the colour signature changes
+EMBEDDING_VERSION = 4  # bump when the pooling or the colour signature changes
 PIPELINE_CHUNK = 8  # photos decoded ahead while the backbone runs (Embedder.vectors_of_files)
 
 
@@ -55,13 +60,15 @@ class VectorModel:
     def size(self):
         if self.projection:
             return self.projection.size
-        return BACKBONES[self.backbone_name].descriptor_size + SIGNATURE_SIZE
+        return BACKBONES[self.backbone_name].descriptor_size + HISTOGRAM_SIZE
 
     def vectors(self, shape, colour):
         """Stored vectors from shape descriptors and colour signatures (rows)."""
         if self.projection:
             return self.projection.apply(shape, colour)
-        shape = unit_rows(shape)  # the descriptor joins several unit parts
+        # The pooled parts of the descriptor and the whole photo's colour (the module's docstring).
+        shape = unit_rows(shape[:, :BACKBONES[self.backbone_name].descriptor_size])
+        colour = colour[:, :HISTOGRAM_SIZE]
         return (np.hstack([shape, np.sqrt(COLOUR_WEIGHT) * colour]) / np.sqrt(1.0 + COLOUR_WEIGHT)).astype(np.float32)
 
 
@@ -164,6 +171,7 @@ class Embedder:
         last, *intermediate = self.feature_maps(batch)
         parts = [gem(last)] + [foreground_mean(maps, F.adaptive_avg_pool2d(foreground, maps.shape[-2:]))
                                for maps in intermediate]
+        parts += [F.adaptive_avg_pool2d(maps, SPATIAL_GRID).flatten(1) for maps in intermediate]
         return torch.cat([F.normalize(part, dim=1) for part in parts], dim=1).numpy()
 
 

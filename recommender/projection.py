@@ -1,13 +1,14 @@
 """The learned part of the vectors: two linear maps trained on labelled products.
 
-- `type_map` (shape descriptor -> 256): trained to tell articleTypes apart;
-- `joint_map` ([shape descriptor, colour signature] -> 256): trained to tell
-  (articleType, baseColour) pairs apart, with an articleType head as well.
+- `type_map` (shape descriptor -> 128): trained to tell articleTypes apart;
+- `joint_map` ([shape descriptor, colour signature] -> 128): trained to tell
+  (articleType, baseColour) pairs apart, with articleType and baseColour heads as well.
 
-The vector is [sqrt(TYPE_WEIGHT) * type part, joint part], each part L2-normalised,
-then L2-normalised. The maps are trained once, offline, on one half of the shared
-9,583-item sample (`manage.py train_projection`), shipped in recommender/projections/
-and applied unchanged to any catalogue; labels are never read at query time.
+The vector is [sqrt(type_weight) * type part, joint part], each part L2-normalised,
+then L2-normalised (type_weight is stored with the maps). The maps are trained once,
+offline, on one half of the shared 9,583-item sample (`manage.py train_projection`),
+shipped in recommender/projections/ and applied unchanged to any catalogue; labels are
+never read at query time.
 """
 import functools
 import hashlib
@@ -17,7 +18,6 @@ from pathlib import Path
 import numpy as np
 
 PROJECTIONS_DIR = Path(__file__).resolve().parent / "projections"
-TYPE_WEIGHT = 0.5
 
 
 def unit_rows(matrix):
@@ -31,8 +31,9 @@ def projection_path(backbone_name, weights_id):
 @dataclass(frozen=True, eq=False)
 class Projection:
     id: str
-    type_map: np.ndarray  # (256, shape size)
-    joint_map: np.ndarray  # (256, shape size + colour size)
+    type_map: np.ndarray  # (size, shape size)
+    joint_map: np.ndarray  # (size, shape size + colour size)
+    type_weight: float
 
     @property
     def size(self):
@@ -41,13 +42,14 @@ class Projection:
     def apply(self, shape, colour):
         type_part = unit_rows(shape @ self.type_map.T)
         joint_part = unit_rows(np.hstack([shape, colour]) @ self.joint_map.T)
-        return unit_rows(np.hstack([np.sqrt(TYPE_WEIGHT) * type_part, joint_part])).astype(np.float32)
+        return unit_rows(np.hstack([np.sqrt(self.type_weight) * type_part, joint_part])).astype(np.float32)
 
     @classmethod
     def load(cls, path):
         with np.load(path) as arrays:
             type_map, joint_map = (arrays[name].astype(np.float32) for name in ("type_map", "joint_map"))
-        return cls(hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8], type_map, joint_map)
+            type_weight = float(arrays["type_weight"])
+        return cls(hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8], type_map, joint_map, type_weight)
 
     @classmethod
     @functools.cache
@@ -58,4 +60,4 @@ class Projection:
 
     def save(self, path):
         np.savez_compressed(path, type_map=self.type_map.astype(np.float16),
-                            joint_map=self.joint_map.astype(np.float16))
+                            joint_map=self.joint_map.astype(np.float16), type_weight=self.type_weight)

@@ -13,6 +13,9 @@ from .evaluation import evaluate
 from .projection import Projection, unit_rows
 
 COSINE_SCALE = 16.0
+MAP_SIZE = 128  # each map's output; 256 was no better (docs/benchmarks.md)
+COLOUR_LOSS_WEIGHT = 0.25
+TYPE_WEIGHT = 0.35  # of the type part in the vector (Projection.apply)
 
 
 def labelled_photos(folder):
@@ -51,16 +54,17 @@ def class_ids(labels):
     return ids
 
 
-def train_linear_map(features, *label_sets, size=256, epochs=40, seed=0, batch_size=256):
+def train_linear_map(features, *label_sets, loss_weights=None, size=MAP_SIZE, epochs=40, seed=0, batch_size=256):
     """A bias-free linear map to `size` dimensions, trained so that the L2-normalised
-    output separates each label set with a cosine-softmax classifier (one head per set).
-    Returns the (size, features) matrix."""
+    output separates each label set with a cosine-softmax classifier (one head per set,
+    its loss weighted by `loss_weights`, default 1 each). Returns the (size, features) matrix."""
     import torch
     import torch.nn.functional as F
 
     torch.manual_seed(seed)
     inputs = torch.as_tensor(features, dtype=torch.float32)
     targets = [torch.as_tensor(class_ids(labels)) for labels in label_sets]
+    loss_weights = loss_weights or [1.0] * len(targets)
     linear = torch.nn.Linear(inputs.shape[1], size, bias=False)
     heads = [torch.nn.Linear(size, int(target.max()) + 1, bias=False) for target in targets]
     optimiser = torch.optim.AdamW([linear.weight, *(head.weight for head in heads)], lr=1e-3, weight_decay=1e-4)
@@ -70,21 +74,24 @@ def train_linear_map(features, *label_sets, size=256, epochs=40, seed=0, batch_s
         for start in range(0, len(inputs), batch_size):
             rows = order[start:start + batch_size]
             projected = F.normalize(linear(inputs[rows]), dim=1)
-            loss = sum(F.cross_entropy(COSINE_SCALE * projected @ F.normalize(head.weight, dim=1).T, target[rows])
-                       for head, target in zip(heads, targets))
+            loss = sum(weight * F.cross_entropy(COSINE_SCALE * projected @ F.normalize(head.weight, dim=1).T,
+                                                target[rows])
+                       for weight, head, target in zip(loss_weights, heads, targets))
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
     return linear.weight.detach().numpy()
 
 
-def train_projection(shape, colour, article_types, colours, seed=0, epochs=40):
-    """Fit both maps of a Projection on the given (part A) products."""
+def train_projection(shape, colour, article_types, colours, seed=0, epochs=80):
+    """Fit both maps of a Projection on the given (part A) products. The joint map also
+    has a head for the colour alone, weighted COLOUR_LOSS_WEIGHT."""
     joint = [f"{article_type}|{colour_name}" for article_type, colour_name in zip(article_types, colours)]
     type_map = train_linear_map(shape, article_types, epochs=epochs, seed=seed)
-    joint_map = train_linear_map(np.hstack([shape, colour]), joint, article_types, epochs=epochs, seed=seed)
+    joint_map = train_linear_map(np.hstack([shape, colour]), joint, article_types, colours,
+                                 loss_weights=[1.0, 1.0, COLOUR_LOSS_WEIGHT], epochs=epochs, seed=seed)
     return Projection("trained", type_map.astype(np.float16).astype(np.float32),
-                      joint_map.astype(np.float16).astype(np.float32))
+                      joint_map.astype(np.float16).astype(np.float32), TYPE_WEIGHT)
 
 
 def compare_on_held_out(backbone_name, weights_id, shape, colour, article_types, colours, projection, part_b):

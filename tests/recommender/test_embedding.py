@@ -1,7 +1,8 @@
 """The real embed_files (not the per-session cache the other recommender tests use)."""
 import numpy as np
 
-from recommender.embedding import embed_files, fingerprint
+from recommender.colour import HISTOGRAM_SIZE, SIGNATURE_SIZE
+from recommender.embedding import VectorModel, embed_files, fingerprint
 from tests.conftest import DEMO_CATALOGUE
 from tests.recommender.helpers import demo_rows
 
@@ -24,3 +25,13 @@ def test_embed_files_returns_one_float32_unit_vector_per_photo():
 def test_a_photo_gives_the_same_vector_from_its_path_and_from_its_bytes():
     from_path, from_bytes = embed_files([SHOE, SHOE.read_bytes()])
     np.testing.assert_allclose(from_path, from_bytes, atol=1e-5)
+
+
+def test_vectors_without_a_projection_use_the_pooled_shape_and_the_whole_colour():
+    model = VectorModel("efficientnet_lite0", "test", None)
+    rng = np.random.default_rng(0)
+    shape, colour = rng.random((3, 20000), np.float32), rng.random((3, SIGNATURE_SIZE), np.float32)
+    colour[:, :HISTOGRAM_SIZE] /= np.linalg.norm(colour[:, :HISTOGRAM_SIZE], axis=1, keepdims=True)
+    vectors = model.vectors(shape, colour)
+    assert vectors.shape == (3, model.size)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)

@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("path", help="folder with styles.csv and images/ (e.g. ../shared/datasets/fashion-products)")
         parser.add_argument("--backbone", help="default: the RECOMMENDER_BACKBONE setting")
         parser.add_argument("--descriptors", help="cache file (.npz) for the photos' descriptors, reused when present")
-        parser.add_argument("--epochs", type=int, default=40)
+        parser.add_argument("--epochs", type=int, default=80)
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--output", help="projection file; default: the one the shop loads for this backbone")
         parser.add_argument("--report", help="JSON file for the figures")
