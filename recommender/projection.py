@@ -6,9 +6,10 @@
 
 The vector is [sqrt(type_weight) * type part, joint part], each part L2-normalised,
 then L2-normalised (type_weight is stored with the maps). The maps are trained once,
-offline, on one half of the shared 9,583-item sample (`manage.py train_projection`),
-shipped in recommender/projections/ and applied unchanged to any catalogue; labels are
-never read at query time.
+offline, on one half of the shared 9,583-item sample (its catalogue photos and
+shopper-like copies of them: recommender.training.shopper_like; `manage.py
+train_projection`), shipped in recommender/projections/ and applied unchanged to any
+catalogue; labels are never read at query time.
 """
 import functools
 import hashlib

@@ -3,10 +3,14 @@
 Used by `manage.py train_projection`; nothing here runs in the shop itself.
 """
 import csv
+import random
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from tqdm import tqdm
+
+from catalog.images import WHITE
 
 from .embedding import VectorModel, read_photos
 from .evaluation import evaluate
@@ -27,14 +31,32 @@ def labelled_photos(folder):
             [folder / "images" / f"{row['id']}.jpg" for row in rows])
 
 
-def compute_descriptors(embedder, paths, batch_size=32, progress=True):
+def compute_descriptors(embedder, paths, batch_size=32, progress=True, shopper_seed=None):
+    """(shape descriptors, colour signatures) of photo files; with `shopper_seed`, of a
+    shopper-like copy of each photo instead (shopper_like, seeded)."""
+    rng = random.Random(shopper_seed)
     shapes, colours = [], []
     for start in tqdm(range(0, len(paths), batch_size), desc="Describing photos", unit=" batches",
                       disable=not progress):
-        shape, colour = embedder.descriptors(read_photos(paths[start:start + batch_size]))
+        photos = read_photos(paths[start:start + batch_size])
+        if shopper_seed is not None:
+            photos = [shopper_like(photo, rng) for photo in photos]
+        shape, colour = embedder.descriptors(photos)
         shapes.append(shape)
         colours.append(colour)
     return np.vstack(shapes).astype(np.float32), np.vstack(colours).astype(np.float32)
+
+
+def shopper_like(photo, rng):
+    """The photo as a shopper might frame it, half the time an off-centre crop (65-90% of
+    each side), otherwise tilted by up to 15 degrees on white. Training on these as well
+    keeps the spatial parts of the descriptor from tying a product to one framing."""
+    width, height = photo.size
+    if rng.random() < 0.5:
+        crop_width, crop_height = int(width * rng.uniform(0.65, 0.9)), int(height * rng.uniform(0.65, 0.9))
+        left, top = rng.randint(0, width - crop_width), rng.randint(0, height - crop_height)
+        return photo.crop((left, top, left + crop_width, top + crop_height))
+    return photo.rotate(rng.uniform(-15, 15), resample=Image.Resampling.BICUBIC, expand=True, fillcolor=WHITE)
 
 
 def held_out_split(article_types, seed=0):

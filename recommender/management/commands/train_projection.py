@@ -30,10 +30,16 @@ class Command(BaseCommand):
             raise CommandError(f"{path} has no styles.csv.")
         choice = choose_backbone(backbone)
         ids, article_types, colours, photos = labelled_photos(path)
-        shape, colour = self.descriptors(choice.name, photos, descriptors, ids)
+        article_types, colours = np.asarray(article_types), np.asarray(colours)
         part_b = held_out_split(article_types, seed)
-        projection = train_projection(shape[~part_b], colour[~part_b], np.asarray(article_types)[~part_b],
-                                      np.asarray(colours)[~part_b], seed=seed, epochs=epochs)
+        training = np.flatnonzero(~part_b)
+        shape, colour, shopper_shape, shopper_colour = self.descriptors(choice.name, photos, training, descriptors,
+                                                                        ids, seed)
+        # Each training product twice: its catalogue photo and a shopper-like copy.
+        projection = train_projection(np.vstack([shape[training], shopper_shape]),
+                                      np.vstack([colour[training], shopper_colour]),
+                                      np.tile(article_types[training], 2), np.tile(colours[training], 2),
+                                      seed=seed, epochs=epochs)
         output = Path(output or projection_path(choice.name, choice.weights_id))
         output.parent.mkdir(parents=True, exist_ok=True)
         projection.save(output)
@@ -47,13 +53,16 @@ class Command(BaseCommand):
             Path(report).write_text(json.dumps({"backbone": choice.name, "trained_on": int((~part_b).sum()),
                                                 "held_out": int(part_b.sum()), "variants": figures}, indent=2))
 
-    def descriptors(self, backbone_name, photos, cache, ids):
+    def descriptors(self, backbone_name, photos, training, cache, ids, seed):
+        """Descriptors of every photo, then of shopper-like copies of the training photos."""
+        names = ("shape", "colour", "shopper_shape", "shopper_colour")
         if cache and Path(cache).is_file():
             with np.load(cache) as stored:
-                if list(stored["ids"]) == ids:
-                    return stored["shape"], stored["colour"]
+                if list(stored["ids"]) == ids and int(stored["seed"]) == seed:
+                    return tuple(stored[name] for name in names)
         embedder = Embedder(load_backbone(backbone_name), vector_model(backbone_name))
-        shape, colour = compute_descriptors(embedder, photos)
+        arrays = compute_descriptors(embedder, photos) + compute_descriptors(
+            embedder, [photos[row] for row in training], shopper_seed=seed)
         if cache:
-            np.savez(cache, ids=np.array(ids), shape=shape, colour=colour)
-        return shape, colour
+            np.savez(cache, ids=np.array(ids), seed=seed, **dict(zip(names, arrays)))
+        return arrays
