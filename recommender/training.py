@@ -20,6 +20,7 @@ COSINE_SCALE = 16.0
 MAP_SIZE = 128  # each map's output; 256 was no better (docs/benchmarks.md)
 COLOUR_LOSS_WEIGHT = 0.25
 TYPE_WEIGHT = 0.35  # of the type part in the vector (Projection.apply)
+SHOPPER_LIKE_VERSION = 1  # bump when shopper_like changes (train_projection's descriptor cache)
 
 
 def labelled_photos(folder):

@@ -69,3 +69,26 @@ def test_evaluate_retrieval_prints_a_table_and_writes_json(catalogue, tmp_path):
 def test_evaluate_retrieval_needs_more_products_than_k(embedded_catalogue, tmp_path):
     with pytest.raises(CommandError, match="Only 6 products"):
         run("evaluate_retrieval", "--output", str(tmp_path / "evaluation.json"))
+
+
+def test_train_projection_writes_a_projection_and_reuses_only_its_own_descriptor_cache(tmp_path, monkeypatch):
+    from recommender import training
+    from recommender.projection import Projection
+    from tests.catalog.test_import import make_folder
+    from tests.recommender.helpers import demo_rows
+
+    folder = make_folder(tmp_path / "labelled", demo_rows())
+    output, cache = tmp_path / "projection.npz", tmp_path / "descriptors.npz"
+    arguments = ("train_projection", str(folder), "--epochs", "2", "--output", str(output), "--descriptors", str(cache))
+    assert "learned projection" in run(*arguments)
+    projection = Projection.load(output)
+    assert (projection.size, projection.type_weight) == (2 * training.MAP_SIZE, training.TYPE_WEIGHT)
+
+    described = []
+    original = training.compute_descriptors
+    monkeypatch.setattr("recommender.management.commands.train_projection.compute_descriptors",
+                        lambda *args, **kwargs: described.append(1) or original(*args, **kwargs))
+    run(*arguments)
+    assert described == []  # the cache was reused
+    run(*arguments, "--seed", "1")
+    assert described == [1, 1]  # another seed: other shopper-like copies, described again

@@ -2,7 +2,9 @@
 import numpy as np
 
 from recommender.colour import HISTOGRAM_SIZE, SIGNATURE_SIZE
-from recommender.embedding import VectorModel, embed_files, fingerprint
+from recommender.backbones import BACKBONES
+from recommender.embedding import COLOUR_WEIGHT, VectorModel, embed_files, fingerprint
+from recommender.projection import unit_rows
 from tests.conftest import DEMO_CATALOGUE
 from tests.recommender.helpers import demo_rows
 
@@ -35,3 +37,6 @@ def test_vectors_without_a_projection_use_the_pooled_shape_and_the_whole_colour(
     vectors = model.vectors(shape, colour)
     assert vectors.shape == (3, model.size)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    pooled = shape[:, :BACKBONES["efficientnet_lite0"].descriptor_size]
+    expected = np.hstack([unit_rows(pooled), np.sqrt(COLOUR_WEIGHT) * colour[:, :HISTOGRAM_SIZE]])
+    np.testing.assert_allclose(vectors, expected / np.sqrt(1 + COLOUR_WEIGHT), atol=1e-5)

@@ -5,11 +5,12 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
 from recommender.backbones import choose_backbone, load_backbone
-from recommender.embedding import Embedder, vector_model
+from recommender.embedding import EMBEDDING_VERSION, Embedder, vector_model
 from recommender.evaluation import format_table
+from recommender.preprocessing import PREPROCESSING_VERSION
 from recommender.projection import projection_path
-from recommender.training import compare_on_held_out, compute_descriptors, held_out_split, labelled_photos, \
-    train_projection
+from recommender.training import SHOPPER_LIKE_VERSION, compare_on_held_out, compute_descriptors, held_out_split, \
+    labelled_photos, train_projection
 
 
 class Command(BaseCommand):
@@ -56,13 +57,16 @@ class Command(BaseCommand):
     def descriptors(self, backbone_name, photos, training, cache, ids, seed):
         """Descriptors of every photo, then of shopper-like copies of the training photos."""
         names = ("shape", "colour", "shopper_shape", "shopper_colour")
+        # What made the descriptors: a cache made otherwise is recomputed, never reused.
+        key = (f"{backbone_name}-{choose_backbone(backbone_name).weights_id}-p{PREPROCESSING_VERSION}"
+               f"-e{EMBEDDING_VERSION}-shopper{SHOPPER_LIKE_VERSION}-seed{seed}")
         if cache and Path(cache).is_file():
             with np.load(cache) as stored:
-                if list(stored["ids"]) == ids and int(stored["seed"]) == seed:
+                if "key" in stored.files and str(stored["key"]) == key and list(stored["ids"]) == ids:
                     return tuple(stored[name] for name in names)
         embedder = Embedder(load_backbone(backbone_name), vector_model(backbone_name))
         arrays = compute_descriptors(embedder, photos) + compute_descriptors(
             embedder, [photos[row] for row in training], shopper_seed=seed)
         if cache:
-            np.savez(cache, ids=np.array(ids), seed=seed, **dict(zip(names, arrays)))
+            np.savez(cache, key=key, ids=np.array(ids), **dict(zip(names, arrays)))
         return arrays
