@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from django.core.exceptions import ImproperlyConfigured
 
 PROJECTIONS_DIR = Path(__file__).resolve().parent / "projections"
 
@@ -48,6 +49,9 @@ class Projection:
     @classmethod
     def load(cls, path):
         with np.load(path) as arrays:
+            if "type_weight" not in arrays.files:
+                raise ImproperlyConfigured(f"{path} is a projection of an older format: retrain it with "
+                                           "manage.py train_projection.")
             type_map, joint_map = (arrays[name].astype(np.float32) for name in ("type_map", "joint_map"))
             type_weight = float(arrays["type_weight"])
         return cls(hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8], type_map, joint_map, type_weight)
