@@ -54,7 +54,7 @@ class VectorModel:
         """Names this model; vectors of two fingerprints never meet. Not the runtime: every
         runtime is faithful to the torch reference (recommender.runtimes)."""
         projected = self.projection.id if self.projection else "raw"
-        return f"{self.backbone_name}-{self.weights_id}-p{PREPROCESSING_VERSION}-e{EMBEDDING_VERSION}-{projected}"
+        return f"{descriptor_id(self.backbone_name, self.weights_id)}-{projected}"
 
     @property
     def size(self):
@@ -70,6 +70,11 @@ class VectorModel:
         shape = unit_rows(shape[:, :BACKBONES[self.backbone_name].descriptor_size])
         colour = colour[:, :HISTOGRAM_SIZE]
         return (np.hstack([shape, np.sqrt(COLOUR_WEIGHT) * colour]) / np.sqrt(1.0 + COLOUR_WEIGHT)).astype(np.float32)
+
+
+def descriptor_id(backbone_name, weights_id):
+    """Names what makes the descriptors (Embedder.descriptors): backbone, weights and versions."""
+    return f"{backbone_name}-{weights_id}-p{PREPROCESSING_VERSION}-e{EMBEDDING_VERSION}"
 
 
 def vector_model(backbone_name=None, runtime=None):

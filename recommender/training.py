@@ -20,6 +20,7 @@ COSINE_SCALE = 16.0
 MAP_SIZE = 128  # each map's output; 256 was no better (docs/benchmarks.md)
 COLOUR_LOSS_WEIGHT = 0.25
 TYPE_WEIGHT = 0.35  # of the type part in the vector (Projection.apply)
+EPOCHS = 80
 SHOPPER_LIKE_VERSION = 1  # bump when shopper_like changes (train_projection's descriptor cache)
 
 
@@ -77,7 +78,8 @@ def class_ids(labels):
     return ids
 
 
-def train_linear_map(features, *label_sets, loss_weights=None, size=MAP_SIZE, epochs=40, seed=0, batch_size=256):
+def train_linear_map(features, *label_sets, loss_weights=None, size=MAP_SIZE, epochs=EPOCHS, seed=0,
+                     batch_size=256):
     """A bias-free linear map to `size` dimensions, trained so that the L2-normalised
     output separates each label set with a cosine-softmax classifier (one head per set,
     its loss weighted by `loss_weights`, default 1 each). Returns the (size, features) matrix."""
@@ -106,7 +108,7 @@ def train_linear_map(features, *label_sets, loss_weights=None, size=MAP_SIZE, ep
     return linear.weight.detach().numpy()
 
 
-def train_projection(shape, colour, article_types, colours, seed=0, epochs=80):
+def train_projection(shape, colour, article_types, colours, seed=0, epochs=EPOCHS):
     """Fit both maps of a Projection on the given (part A) products. The joint map also
     has a head for the colour alone, weighted COLOUR_LOSS_WEIGHT."""
     joint = [f"{article_type}|{colour_name}" for article_type, colour_name in zip(article_types, colours)]

@@ -5,12 +5,11 @@ import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
 from recommender.backbones import choose_backbone, load_backbone
-from recommender.embedding import EMBEDDING_VERSION, Embedder, vector_model
+from recommender.embedding import Embedder, descriptor_id, vector_model
 from recommender.evaluation import format_table
-from recommender.preprocessing import PREPROCESSING_VERSION
 from recommender.projection import projection_path
-from recommender.training import SHOPPER_LIKE_VERSION, compare_on_held_out, compute_descriptors, held_out_split, \
-    labelled_photos, train_projection
+from recommender.training import (EPOCHS, SHOPPER_LIKE_VERSION, compare_on_held_out, compute_descriptors,
+                                  held_out_split, labelled_photos, train_projection)
 
 
 class Command(BaseCommand):
@@ -21,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("path", help="folder with styles.csv and images/ (e.g. ../shared/datasets/fashion-products)")
         parser.add_argument("--backbone", help="default: the RECOMMENDER_BACKBONE setting")
         parser.add_argument("--descriptors", help="cache file (.npz) for the photos' descriptors, reused when present")
-        parser.add_argument("--epochs", type=int, default=80)
+        parser.add_argument("--epochs", type=int, default=EPOCHS)
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--output", help="projection file; default: the one the shop loads for this backbone")
         parser.add_argument("--report", help="JSON file for the figures")
@@ -34,8 +33,8 @@ class Command(BaseCommand):
         article_types, colours = np.asarray(article_types), np.asarray(colours)
         part_b = held_out_split(article_types, seed)
         training = np.flatnonzero(~part_b)
-        shape, colour, shopper_shape, shopper_colour = self.descriptors(choice.name, photos, training, descriptors,
-                                                                        ids, seed)
+        shape, colour, shopper_shape, shopper_colour = self.descriptors(choice, photos, training, descriptors, ids,
+                                                                        seed)
         # Each training product twice: its catalogue photo and a shopper-like copy.
         projection = train_projection(np.vstack([shape[training], shopper_shape]),
                                       np.vstack([colour[training], shopper_colour]),
@@ -54,17 +53,16 @@ class Command(BaseCommand):
             Path(report).write_text(json.dumps({"backbone": choice.name, "trained_on": int((~part_b).sum()),
                                                 "held_out": int(part_b.sum()), "variants": figures}, indent=2))
 
-    def descriptors(self, backbone_name, photos, training, cache, ids, seed):
+    def descriptors(self, choice, photos, training, cache, ids, seed):
         """Descriptors of every photo, then of shopper-like copies of the training photos."""
         names = ("shape", "colour", "shopper_shape", "shopper_colour")
         # What made the descriptors: a cache made otherwise is recomputed, never reused.
-        key = (f"{backbone_name}-{choose_backbone(backbone_name).weights_id}-p{PREPROCESSING_VERSION}"
-               f"-e{EMBEDDING_VERSION}-shopper{SHOPPER_LIKE_VERSION}-seed{seed}")
+        key = f"{descriptor_id(choice.name, choice.weights_id)}-shopper{SHOPPER_LIKE_VERSION}-seed{seed}"
         if cache and Path(cache).is_file():
             with np.load(cache) as stored:
                 if "key" in stored.files and str(stored["key"]) == key and list(stored["ids"]) == ids:
                     return tuple(stored[name] for name in names)
-        embedder = Embedder(load_backbone(backbone_name), vector_model(backbone_name))
+        embedder = Embedder(load_backbone(choice.name), vector_model(choice.name))
         arrays = compute_descriptors(embedder, photos) + compute_descriptors(
             embedder, [photos[row] for row in training], shopper_seed=seed)
         if cache:
