@@ -1,4 +1,5 @@
-"""Retrieval quality on a labelled catalogue: every product queries all the others.
+"""Retrieval quality on a labelled catalogue: every product queries all the others,
+ranked as the shop ranks them (with query expansion: recommender.expansion).
 
 A hit has the query's articleType (and, stricter, its articleType and baseColour).
 precision@k: hits among the top k; mAP@k: average precision over the top k, divided by
@@ -6,14 +7,27 @@ min(k, number of relevant products).
 """
 import numpy as np
 
+from .expansion import expanded_queries
 from .index import FaissFlatIndex
 
 
-def nearest_others(vectors, k):
-    """For each row, the indexes of its k nearest other rows (exact inner product)."""
+def nearest_others(vectors, k, expansion=0):
+    """For each row, the indexes of its k nearest other rows (exact inner product), each
+    row's query first expanded by its `expansion` nearest other rows."""
     index = FaissFlatIndex.build(vectors.shape[1], np.arange(len(vectors)), vectors)
-    _, neighbours = index.search(vectors, k + 1)
-    return np.array([[n for n in row if n != query][:k] for query, row in enumerate(neighbours)])
+    queries = vectors
+    if expansion:
+        scores, neighbours = search_others(index, vectors, expansion)
+        queries = expanded_queries(vectors, vectors[neighbours], scores)
+    return search_others(index, queries, k)[1]
+
+
+def search_others(index, queries, k):
+    """(scores, indexes) of each query row's k nearest rows of the index, its own row left out."""
+    scores, neighbours = index.search(queries, k + 1)
+    others = neighbours != np.arange(len(queries))[:, None]
+    others[others.all(axis=1), -1] = False  # the own row was not found: drop the last instead
+    return scores[others].reshape(len(queries), k), neighbours[others].reshape(len(queries), k)
 
 
 def precision_and_map(neighbours, labels, k):
@@ -27,9 +41,10 @@ def precision_and_map(neighbours, labels, k):
     return float(precision.mean()), float(average_precision.mean())
 
 
-def evaluate(vectors, article_types, colours, k=10):
-    """The figures for one set of product vectors (one row per product)."""
-    neighbours = nearest_others(np.ascontiguousarray(vectors, np.float32), k)
+def evaluate(vectors, article_types, colours, k=10, expansion=0):
+    """The figures for one set of product vectors (one row per product), with queries
+    expanded by `expansion` neighbours (0: plain search)."""
+    neighbours = nearest_others(np.ascontiguousarray(vectors, np.float32), k, expansion)
     strict = [f"{article_type}|{colour}" for article_type, colour in zip(article_types, colours)]
     p_type, map_type = precision_and_map(neighbours, article_types, k)
     p_strict, map_strict = precision_and_map(neighbours, strict, k)

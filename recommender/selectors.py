@@ -8,6 +8,7 @@ from catalog.models import Product, ProductImage
 from catalog.selectors import CatalogueFilters
 
 from .embedding import embed_files, fingerprint
+from .expansion import expanded_queries, expansion_neighbours
 from .models import ImageEmbedding
 from .services import current_index, current_vectors
 
@@ -48,16 +49,19 @@ def product_vector(product):
 
 
 def nearest_products(vector, *, k, filters=None, exclude_product_id=None):
-    """Search the index, widening the shortlist until k distinct products pass the filters."""
+    """Search the index with the expanded query (recommender.expansion), widening the
+    shortlist until k distinct products pass the filters."""
     index = current_index(fingerprint())
-    # Photos of active products that pass the filters, as one join (no subquery over products).
-    photos = ProductImage.objects.filter(product__is_active=True, **(filters.lookups("product__") if filters else {}))
+    # Photos of active products, as one join (no subquery over products).
+    active = ProductImage.objects.filter(product__is_active=True)
     if exclude_product_id is not None:
-        photos = photos.exclude(product_id=exclude_product_id)
+        active = active.exclude(product_id=exclude_product_id)
+    query = expanded_query(np.asarray(vector, np.float32), index, active)
+    photos = active.filter(**filters.lookups("product__")) if filters else active
     allowed_ids = list(photos.values_list("id", flat=True)) if filters else None
     shortlist = 2 * k + 8
     while True:
-        scores, ids = index.search(np.asarray(vector, np.float32), shortlist, allowed_ids)
+        scores, ids = index.search(query, shortlist, allowed_ids)
         best = best_per_product(scores[0], ids[0], photos)
         if len(best) >= k or shortlist >= len(index):
             break
@@ -65,6 +69,27 @@ def nearest_products(vector, *, k, filters=None, exclude_product_id=None):
     ranked = list(best.items())[:k]
     found = Product.objects.prefetch_related("images").in_bulk([product_id for product_id, _ in ranked])
     return [SimilarProduct(found[product_id], float(score)) for product_id, score in ranked]
+
+
+# Searched beyond the expansion's neighbours, for the query product's own photos, which are left out.
+EXPANSION_SPARE = 8
+
+
+def expanded_query(vector, index, photos):
+    """The query moved towards its nearest stored photos among `photos`, by their exact
+    stored vectors; the query itself when expansion is off or nothing is near."""
+    count = expansion_neighbours()
+    if not count:
+        return vector
+    _, ids = index.search(vector, count + EXPANSION_SPARE)
+    ids = [int(image_id) for image_id in ids[0] if image_id >= 0]
+    stored = dict(current_vectors(fingerprint()).filter(image_id__in=ids, image__in=photos.filter(id__in=ids))
+                  .values_list("image_id", "vector"))
+    neighbours = [ImageEmbedding.from_bytes(stored[image_id]) for image_id in ids if image_id in stored][:count]
+    if not neighbours:
+        return vector
+    neighbours = np.stack(neighbours)
+    return expanded_queries(vector[None], neighbours[None], (neighbours @ vector)[None])[0]
 
 
 def best_per_product(scores, ids, photos):

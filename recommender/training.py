@@ -119,8 +119,11 @@ def train_projection(shape, colour, article_types, colours, seed=0, epochs=EPOCH
                       joint_map.astype(np.float16).astype(np.float32), TYPE_WEIGHT)
 
 
-def compare_on_held_out(backbone_name, weights_id, shape, colour, article_types, colours, projection, part_b):
-    """Figures on part B (queries and database) for the plain and the learned vectors."""
+def compare_on_held_out(backbone_name, weights_id, shape, colour, article_types, colours, projection, part_b,
+                        expansion):
+    """Figures on part B (queries and database) for the plain and the learned vectors, and
+    for the learned vectors ranked as the shop ranks them (queries expanded by `expansion`
+    neighbours, recommender.expansion)."""
     article_types, colours = np.asarray(article_types), np.asarray(colours)
     plain = VectorModel(backbone_name, weights_id, None)
     learned = VectorModel(backbone_name, weights_id, projection)
@@ -129,6 +132,10 @@ def compare_on_held_out(backbone_name, weights_id, shape, colour, article_types,
         "shape + colour signature (no learning)": plain.vectors(shape, colour),
         "learned projection (shape and colour)": learned.vectors(shape, colour),
     }
-    return {name: evaluate(vectors[part_b], article_types[part_b], colours[part_b])
-            for name, vectors in variants.items()}
+    figures = {name: evaluate(vectors[part_b], article_types[part_b], colours[part_b])
+               for name, vectors in variants.items()}
+    learned_b = variants["learned projection (shape and colour)"][part_b]
+    figures[f"the same, query expansion {expansion} (the shop)"] = evaluate(
+        learned_b, article_types[part_b], colours[part_b], expansion=expansion)
+    return figures
 

@@ -54,13 +54,15 @@ def test_build_index_prints_the_version_and_size(embedded_catalogue):
     assert f"version 2: {len(embedded_catalogue)} vectors" in run("build_index")
 
 
-def test_evaluate_retrieval_prints_a_table_and_writes_json(catalogue, tmp_path):
+def test_evaluate_retrieval_prints_a_table_and_writes_json(catalogue, tmp_path, settings):
     output_file = tmp_path / "results" / "evaluation.json"
     output = run("evaluate_retrieval", "--output", str(output_file))
     assert fingerprint() in output
-    assert "P@k type" in output
+    assert "P@k type" in output and "plain search" in output
     results = json.loads(output_file.read_text())
     assert results["fingerprint"] == fingerprint()
+    assert results["expansion_neighbours"] == settings.RECOMMENDER_EXPANSION_NEIGHBOURS
+    assert results["plain_search"]["queries"] == results["queries"] == len(catalogue)
     precisions = values_of(results, "precision_article_type")
     assert precisions and all(0 <= precision <= 1 for precision in precisions)
     assert precisions[0] > 0.5  # the stored vectors: chance is 11/35 for three types of 12

@@ -7,12 +7,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from recommender.embedding import fingerprint
 from recommender.evaluation import evaluate, format_table
+from recommender.expansion import expansion_neighbours
 from recommender.models import ImageEmbedding
 
 
 class Command(BaseCommand):
-    help = ("Retrieval quality of the stored vectors: every active product queries all the others; "
-            "precision@k and mAP@k by articleType, and by articleType and baseColour.")
+    help = ("Retrieval quality of the stored vectors: every active product queries all the others, ranked "
+            "as the shop ranks them (query expansion) and by plain search; precision@k and mAP@k by "
+            "articleType, and by articleType and baseColour.")
 
     def add_arguments(self, parser):
         parser.add_argument("--backbone", help="default: the RECOMMENDER_BACKBONE setting")
@@ -31,7 +33,10 @@ class Command(BaseCommand):
         article_types = [row[0] for row in rows]
         colours = [row[1] for row in rows]
         vectors = np.stack([ImageEmbedding.from_bytes(row[2]) for row in rows])
-        results = {"fingerprint": model_fingerprint, **evaluate(vectors, article_types, colours, k)}
+        expansion = expansion_neighbours()
+        results = {"fingerprint": model_fingerprint, "expansion_neighbours": expansion,
+                   **evaluate(vectors, article_types, colours, k, expansion),
+                   "plain_search": evaluate(vectors, article_types, colours, k)}
         self.print_table(results)
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         Path(output).write_text(json.dumps(results, indent=2))
@@ -39,4 +44,5 @@ class Command(BaseCommand):
 
     def print_table(self, results):
         self.stdout.write(f"{results['fingerprint']}: {results['queries']} products, k={results['k']}")
-        self.stdout.write(format_table({"stored vectors": results}))
+        self.stdout.write(format_table({f"the shop's ranking (expansion {results['expansion_neighbours']})": results,
+                                        "plain search": results["plain_search"]}))

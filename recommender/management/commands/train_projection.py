@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from recommender.backbones import choose_backbone, load_backbone
 from recommender.embedding import Embedder, descriptor_id, vector_model
 from recommender.evaluation import format_table
+from recommender.expansion import expansion_neighbours
 from recommender.projection import projection_path
 from recommender.training import (EPOCHS, SHOPPER_LIKE_VERSION, compare_on_held_out, compute_descriptors,
                                   held_out_split, labelled_photos, train_projection)
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         output.parent.mkdir(parents=True, exist_ok=True)
         projection.save(output)
         figures = compare_on_held_out(choice.name, choice.weights_id, shape, colour, article_types, colours,
-                                      projection, part_b)
+                                      projection, part_b, expansion_neighbours())
         self.stdout.write(f"Trained on {int((~part_b).sum())} products, figures on the other "
                           f"{int(part_b.sum())} (queries and database):")
         self.stdout.write(format_table(figures))

@@ -1,0 +1,92 @@
+"""Query expansion (recommender.expansion), in the evaluation and in the shop's searches."""
+import numpy as np
+import pytest
+
+from catalog.models import Product, ProductImage
+from catalog.services import products_set_active
+from recommender.embedding import fingerprint
+from recommender.evaluation import evaluate, nearest_others
+from recommender.expansion import EXPANSION_POWER, expanded_queries
+from recommender.selectors import expanded_query, product_vector, similar_products
+from recommender.services import current_index, current_vectors
+from recommender.models import ImageEmbedding
+
+
+def unit(*values):
+    vector = np.asarray(values, np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_an_expanded_query_is_a_unit_vector_moved_towards_its_neighbours():
+    query, near, far = unit(1, 0, 0), unit(1, 1, 0), unit(0, 0, 1)
+    scores = np.array([[near @ query, far @ query]])
+    expanded = expanded_queries(query[None], np.stack([near, far])[None], scores)[0]
+    assert np.linalg.norm(expanded) == pytest.approx(1.0, abs=1e-6)
+    expected = query + (near @ query) ** EXPANSION_POWER * near  # `far` is orthogonal: weight 0
+    np.testing.assert_allclose(expanded, expected / np.linalg.norm(expected), atol=1e-6)
+
+
+def test_neighbours_with_a_negative_similarity_do_not_move_the_query():
+    query, opposite = unit(1, 0), unit(-1, 0.2)
+    expanded = expanded_queries(query[None], opposite[None, None], np.array([[opposite @ query]]))
+    np.testing.assert_allclose(expanded[0], query, atol=1e-6)
+
+
+def test_the_evaluation_never_counts_a_query_as_its_own_neighbour_even_with_twins():
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(30, 8)).astype(np.float32)
+    vectors[1] = vectors[0]  # two products with the same photo
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    for expansion in (0, 3):
+        neighbours = nearest_others(vectors, 5, expansion)
+        assert neighbours.shape == (30, 5)
+        assert not (neighbours == np.arange(30)[:, None]).any()
+        assert neighbours[0, 0] == 1 and neighbours[1, 0] == 0
+
+
+def test_the_evaluation_with_expansion_differs_from_plain_search_only_by_the_expansion():
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(40, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = [str(row % 4) for row in range(40)]
+    assert evaluate(vectors, labels, labels, k=5, expansion=0) == evaluate(vectors, labels, labels, k=5)
+    scores = vectors @ vectors.T
+    np.fill_diagonal(scores, -np.inf)
+    nearest = np.argsort(-scores, axis=1)[:, :3]
+    expanded = expanded_queries(vectors, vectors[nearest], np.take_along_axis(scores, nearest, 1))
+    expanded_scores = expanded @ vectors.T
+    np.fill_diagonal(expanded_scores, -np.inf)
+    np.testing.assert_array_equal(nearest_others(vectors, 5, 3), np.argsort(-expanded_scores, axis=1)[:, :5])
+
+
+def stored_vectors_of(photos):
+    rows = current_vectors(fingerprint()).filter(image__in=photos).values_list("image_id", "vector")
+    return {image_id: ImageEmbedding.from_bytes(vector) for image_id, vector in rows}
+
+
+@pytest.mark.django_db
+def test_the_shop_expands_a_query_only_with_other_active_products_photos(catalogue, settings):
+    settings.RECOMMENDER_EXPANSION_NEIGHBOURS = 4
+    query = catalogue[0]
+    vector = product_vector(query)
+    first_neighbour = similar_products(product=query, k=1)[0].product
+    products_set_active(queryset=Product.objects.filter(pk=first_neighbour.pk), is_active=False)  # index not refreshed
+    allowed = ProductImage.objects.filter(product__is_active=True).exclude(product=query)
+    stored = stored_vectors_of(allowed)
+    ids = np.array(list(stored))
+    vectors = np.stack(list(stored.values()))
+    nearest = np.argsort(-(vectors @ vector))[:4]
+    assert not set(ids[nearest]) & set(first_neighbour.images.values_list("id", flat=True))
+    expected = expanded_queries(vector[None], vectors[nearest][None], (vectors[nearest] @ vector)[None])[0]
+    found = expanded_query(vector, current_index(fingerprint()), allowed)
+    np.testing.assert_allclose(found, expected, atol=1e-5)
+
+
+@pytest.mark.django_db
+def test_with_expansion_off_the_query_is_searched_as_it_is(catalogue, settings):
+    settings.RECOMMENDER_EXPANSION_NEIGHBOURS = 0
+    vector = product_vector(catalogue[0])
+    assert expanded_query(vector, current_index(fingerprint()), ProductImage.objects.all()) is vector
+    for result in similar_products(product=catalogue[0], k=3):
+        own_vectors = np.stack(list(stored_vectors_of(result.product.images.all()).values()))
+        assert result.score == pytest.approx(float((own_vectors @ vector).max()), abs=1e-5)
