@@ -1,4 +1,5 @@
-"""Query expansion: before the search, a query moves towards its nearest stored vectors.
+"""Query expansion: before a "more like this" search, the query moves towards its nearest
+stored vectors. (Search by photo does not expand: recommender.selectors.search_by_image.)
 
 alpha-QE (Radenović, Tolias and Chum, 2018): the query q and its n nearest stored vectors
 x_1..x_n (similarities s_i, the query's own product left out) give

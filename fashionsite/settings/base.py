@@ -221,7 +221,7 @@ RECOMMENDER_AUTO_UPDATE = env_bool("RECOMMENDER_AUTO_UPDATE", True)
 # Photos the periodic catch-up task embeds per run (bulk imports are embedded by
 # `embed_catalog`, or by this task, RECOMMENDER_CATCH_UP_BATCH photos a run).
 RECOMMENDER_CATCH_UP_BATCH = env_int("RECOMMENDER_CATCH_UP_BATCH", 256)
-# Each search first moves its query towards this many nearest stored photos (query
+# "More like this" first moves its query towards this many nearest stored photos (query
 # expansion, recommender/expansion.py); 0 searches with the query alone.
 RECOMMENDER_EXPANSION_NEIGHBOURS = env_int("RECOMMENDER_EXPANSION_NEIGHBOURS", 8)
 

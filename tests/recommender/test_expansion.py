@@ -1,15 +1,18 @@
 """Query expansion (recommender.expansion), in the evaluation and in the shop's searches."""
 import numpy as np
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import Product, ProductImage
 from catalog.services import products_set_active
 from recommender.embedding import fingerprint
 from recommender.evaluation import evaluate, nearest_others
 from recommender.expansion import EXPANSION_POWER, expanded_queries
-from recommender.selectors import expanded_query, product_vector, similar_products
+from recommender.selectors import expanded_query, product_vector, search_by_image, similar_products
 from recommender.services import current_index, current_vectors
 from recommender.models import ImageEmbedding
+from tests.recommender.conftest import embed_each_photo_once
+from tests.recommender.helpers import resized_photo
 
 
 def unit(*values):
@@ -82,11 +85,24 @@ def test_the_shop_expands_a_query_only_with_other_active_products_photos(catalog
     np.testing.assert_allclose(found, expected, atol=1e-5)
 
 
+def assert_scores_are_plain_inner_products(results, vector):
+    for result in results:
+        own_vectors = np.stack(list(stored_vectors_of(result.product.images.all()).values()))
+        assert result.score == pytest.approx(float((own_vectors @ vector).max()), abs=1e-5)
+
+
 @pytest.mark.django_db
 def test_with_expansion_off_the_query_is_searched_as_it_is(catalogue, settings):
     settings.RECOMMENDER_EXPANSION_NEIGHBOURS = 0
     vector = product_vector(catalogue[0])
     assert expanded_query(vector, current_index(fingerprint()), ProductImage.objects.all()) is vector
-    for result in similar_products(product=catalogue[0], k=3):
-        own_vectors = np.stack(list(stored_vectors_of(result.product.images.all()).values()))
-        assert result.score == pytest.approx(float((own_vectors @ vector).max()), abs=1e-5)
+    assert_scores_are_plain_inner_products(similar_products(product=catalogue[0], k=3), vector)
+
+
+@pytest.mark.django_db
+def test_search_by_photo_is_never_expanded(catalogue, settings):
+    settings.RECOMMENDER_EXPANSION_NEIGHBOURS = 8
+    photo = resized_photo(catalogue[0], 300)
+    results = search_by_image(upload=SimpleUploadedFile("shopper.jpg", photo), k=3)
+    assert results[0].product == catalogue[0]
+    assert_scores_are_plain_inner_products(results, embed_each_photo_once([photo])[0])
