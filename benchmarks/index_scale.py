@@ -24,6 +24,7 @@ grown with synthetic products (see `end_to_end`). Prints JSON.
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,9 +43,16 @@ RECALL_AT = 10
 
 
 def real_vectors(path):
+    """The real vectors cached at path; read from the database by a child process when missing
+    (Django is set up once a process, and end_to_end sets it up on the scratch copy)."""
     path = Path(path)
-    if path.exists():
-        return np.load(path)
+    if not path.exists():
+        subprocess.run([sys.executable, __file__, "--export-real", str(path)], check=True)
+    return np.load(path)
+
+
+def export_real_vectors(path):
+    path = Path(path)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fashionsite.settings.base")
     import django
     django.setup()
@@ -52,7 +60,6 @@ def real_vectors(path):
     _, vectors = services.indexable_vectors(embedding.fingerprint())
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
-    return vectors
 
 
 def normalised(vectors):
@@ -167,7 +174,8 @@ def end_to_end(args, synthesiser):
     the database (--source-var) in --scratch-var, with synthetic products (name "synthetic
     ...", external id "synthetic-N", one photo row without a file, a stored synthetic vector)
     added by bulk_create; then the index is rebuilt (the production choice) and similar_products
-    is timed on real products. Writes only to the scratch copy."""
+    is timed on real products, as the shop runs it (query expansion) and with plain search (the
+    baseline), the two alternating call by call. Writes only to the scratch copy."""
     import shutil
     source, scratch = Path(args.source_var), Path(args.scratch_var)
     scratch.mkdir(parents=True, exist_ok=True)
@@ -179,6 +187,7 @@ def end_to_end(args, synthesiser):
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
     django.setup()
+    from django.conf import settings
     from django.db import transaction
 
     from catalog.models import Product, ProductImage
@@ -214,16 +223,22 @@ def end_to_end(args, synthesiser):
     index = services.current_index(model)
     rng = np.random.default_rng(2)
     chosen = Product.objects.in_bulk([int(pk) for pk in rng.choice(real_products, args.requests + 20, replace=False)])
-    times = []
+    neighbours = {"similar_products": settings.RECOMMENDER_EXPANSION_NEIGHBOURS, "plain_search": 0}
+    times = {name: [] for name in neighbours}
     for number, product in enumerate(chosen.values()):
-        begin = time.perf_counter()
-        selectors.similar_products(product=product, k=K)
-        if number >= 20:  # warm-up
-            times.append(time.perf_counter() - begin)
+        for name in (neighbours if number % 2 else reversed(neighbours)):
+            settings.RECOMMENDER_EXPANSION_NEIGHBOURS = neighbours[name]
+            begin = time.perf_counter()
+            selectors.similar_products(product=product, k=K)
+            if number >= 20:  # warm-up
+                times[name].append(time.perf_counter() - begin)
+    settings.RECOMMENDER_EXPANSION_NEIGHBOURS = neighbours["similar_products"]
     return {"products": Product.objects.filter(is_active=True).count(), "synthetic_products": len(vectors),
             "index": type(index).__name__, "index_vectors": len(index), "fill_s": round(fill_s, 1),
-            "index_rebuild_s": round(rebuild_s, 2), "requests": len(times),
-            "similar_products_median_ms": percentile_ms(times, 50), "similar_products_p95_ms": percentile_ms(times, 95)}
+            "index_rebuild_s": round(rebuild_s, 2), "requests": args.requests,
+            "expansion_neighbours": neighbours["similar_products"],
+            **{f"{name}_{figure}_ms": percentile_ms(times[name], percent)
+               for name in times for figure, percent in (("median", 50), ("p95", 95))}}
 
 
 def main():
@@ -241,7 +256,10 @@ def main():
     parser.add_argument("--source-var", default=os.environ.get("VAR_DIR", "/tmp/full/var"))
     parser.add_argument("--scratch-var", default="/tmp/scale/var")
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--export-real", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.export_real:
+        return export_real_vectors(args.export_real)
     faiss.omp_set_num_threads(args.threads)
 
     sizes = [int(size) for size in args.sizes.split(",") if size]

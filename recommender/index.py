@@ -39,6 +39,12 @@ class VectorIndex(ABC):
         """
 
     @abstractmethod
+    def search_with_vectors(self, vectors, k):
+        """(scores, ids, found vectors) like search() without filters, with the indexed vectors
+        of the results, shape (len(vectors), k, dimension): as stored, so an approximate index
+        gives them decoded from its codes. Padding ids (-1) have no meaningful vector."""
+
+    @abstractmethod
     def __len__(self):
         """How many vectors the index holds."""
 
@@ -88,6 +94,14 @@ class FaissIndex(VectorIndex):
         k = max(1, min(k, len(self)))
         allowed = None if allowed_ids is None else np.ascontiguousarray(allowed_ids, np.int64)
         return self.faiss_index.search(vectors, k, params=self.search_parameters(k, allowed))
+
+    def search_with_vectors(self, vectors, k):
+        vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
+        if len(self) == 0:
+            return (np.zeros((len(vectors), 0), np.float32), np.zeros((len(vectors), 0), np.int64),
+                    np.zeros((len(vectors), 0, self.dimension), np.float32))
+        k = max(1, min(k, len(self)))
+        return self.faiss_index.search_and_reconstruct(vectors, k, params=self.search_parameters(k, None))
 
     def search_parameters(self, k, allowed):
         """faiss search parameters for k results among the `allowed` ids (None: all)."""

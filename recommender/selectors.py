@@ -24,11 +24,15 @@ class SimilarProduct:
 
 
 def similar_products(*, product, k=25, filters=None):
-    """The k products that look most like `product`: never itself, never inactive, one entry per product."""
-    vector = product_vector(product)
+    """The k products that look most like `product`: never itself, never inactive, one entry
+    per product. The product's vector is expanded first (recommender.expansion)."""
+    # The product's image ids (prefetched when the caller has them), read once.
+    own_photos = [image.pk for image in product.images.all()]
+    vector = stored_vector(own_photos)
     if vector is None:
         return []
-    return nearest_products(vector, k=k, filters=filters, exclude_product_id=product.pk)
+    return nearest_products(expanded_query(vector, own_photos), k=k, filters=filters,
+                            exclude_product_id=product.pk)
 
 
 def search_by_image(*, upload, k=25, filters=None):
@@ -38,36 +42,52 @@ def search_by_image(*, upload, k=25, filters=None):
     its background), so its neighbours would pull it away from the very product photographed
     (found first 0.76 -> 0.49 of the time for a crop, docs/benchmarks.md)."""
     checked = check_image_upload(upload)
-    return nearest_products(embed_files([checked.content])[0], k=k, filters=filters, expand=False)
+    return nearest_products(embed_files([checked.content])[0], k=k, filters=filters)
 
 
 def product_vector(product):
     """The stored vector of the product's primary photo (or of another photo when that one has none)."""
-    # The product's image ids first (prefetched when the caller has them): filtering by the join
-    # instead makes SQLite scan every vector of the model.
-    image_ids = [image.pk for image in product.images.all()]
+    return stored_vector([image.pk for image in product.images.all()])
+
+
+def stored_vector(image_ids):
+    """The stored vector of the first of these photos (primary first) that has one, or None."""
+    # By image ids: filtering by the join to the product instead makes SQLite scan every vector.
     rows = (current_vectors(fingerprint()).filter(image_id__in=image_ids)
             .order_by("-image__is_primary", "image__position", "image_id").values_list("vector", flat=True))
     first = rows.first()
     return None if first is None else ImageEmbedding.from_bytes(first)
 
 
-def nearest_products(vector, *, k, filters=None, exclude_product_id=None, expand=True):
-    """Search the index (with the query expanded, recommender.expansion, unless `expand` is
-    False), widening the shortlist until k distinct products pass the filters."""
+def expanded_query(vector, own_photos=()):
+    """The vector moved towards its nearest indexed photos, the query product's `own_photos`
+    left out; the vector itself when expansion is off or nothing is near. The index holds the
+    active products' photos and their vectors, so no database read is needed (a product
+    deactivated a moment ago can remain until its index refresh: it then nudges the query,
+    but never appears in the results, which nearest_products checks)."""
+    count = expansion_neighbours()
+    if not count:
+        return vector
+    scores, ids, vectors = current_index(fingerprint()).search_with_vectors(vector, count + len(own_photos))
+    own_photos = set(own_photos)
+    neighbours = [rank for rank, image_id in enumerate(ids[0]) if image_id >= 0 and image_id not in own_photos]
+    if not neighbours:
+        return vector
+    neighbours = neighbours[:count]
+    return expanded_queries(vector[None], vectors[0][neighbours][None], scores[0][neighbours][None])[0]
+
+
+def nearest_products(vector, *, k, filters=None, exclude_product_id=None):
+    """Search the index, widening the shortlist until k distinct products pass the filters."""
     index = current_index(fingerprint())
-    # Photos of active products, as one join (no subquery over products).
-    active = ProductImage.objects.filter(product__is_active=True)
+    # Photos of active products that pass the filters, as one join (no subquery over products).
+    photos = ProductImage.objects.filter(product__is_active=True, **(filters.lookups("product__") if filters else {}))
     if exclude_product_id is not None:
-        active = active.exclude(product_id=exclude_product_id)
-    query = np.asarray(vector, np.float32)
-    if expand:
-        query = expanded_query(query, index, active)
-    photos = active.filter(**filters.lookups("product__")) if filters else active
+        photos = photos.exclude(product_id=exclude_product_id)
     allowed_ids = list(photos.values_list("id", flat=True)) if filters else None
     shortlist = 2 * k + 8
     while True:
-        scores, ids = index.search(query, shortlist, allowed_ids)
+        scores, ids = index.search(np.asarray(vector, np.float32), shortlist, allowed_ids)
         best = best_per_product(scores[0], ids[0], photos)
         if len(best) >= k or shortlist >= len(index):
             break
@@ -75,27 +95,6 @@ def nearest_products(vector, *, k, filters=None, exclude_product_id=None, expand
     ranked = list(best.items())[:k]
     found = Product.objects.prefetch_related("images").in_bulk([product_id for product_id, _ in ranked])
     return [SimilarProduct(found[product_id], float(score)) for product_id, score in ranked]
-
-
-# Searched beyond the expansion's neighbours, for the query product's own photos, which are left out.
-EXPANSION_SPARE = 8
-
-
-def expanded_query(vector, index, photos):
-    """The query moved towards its nearest stored photos among `photos`, by their exact
-    stored vectors; the query itself when expansion is off or nothing is near."""
-    count = expansion_neighbours()
-    if not count:
-        return vector
-    _, ids = index.search(vector, count + EXPANSION_SPARE)
-    ids = [int(image_id) for image_id in ids[0] if image_id >= 0]
-    stored = dict(current_vectors(fingerprint()).filter(image_id__in=ids, image__in=photos.filter(id__in=ids))
-                  .values_list("image_id", "vector"))
-    neighbours = [ImageEmbedding.from_bytes(stored[image_id]) for image_id in ids if image_id in stored][:count]
-    if not neighbours:
-        return vector
-    neighbours = np.stack(neighbours)
-    return expanded_queries(vector[None], neighbours[None], (neighbours @ vector)[None])[0]
 
 
 def best_per_product(scores, ids, photos):

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from recommender import index as index_module
@@ -101,3 +102,13 @@ def test_a_failed_save_keeps_the_previous_file_and_no_temporary_file(tmp_path, i
         FaissFlatIndex(DIMENSION).save(path)
     assert path.read_bytes() == before
     assert [item.name for item in tmp_path.iterdir()] == ["index.faiss"]
+
+
+def test_search_with_vectors_gives_the_stored_vectors_of_the_results(index, vectors):
+    index.remove([20])
+    scores, ids, found = index.search_with_vectors(vectors[0], 3)
+    assert list(ids[0]) == [int(i) for i in index.search(vectors[0], 3)[1][0]] and 20 not in ids[0]
+    rows = {image_id: row for image_id, row in zip(IDS, vectors)}
+    for image_id, score, vector in zip(ids[0], scores[0], found[0]):
+        np.testing.assert_allclose(vector, rows[image_id], atol=1e-6)
+        assert score == pytest.approx(float(vector @ vectors[0]), abs=1e-5)

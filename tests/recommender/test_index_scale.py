@@ -166,3 +166,15 @@ def test_rebuild_and_refresh_use_the_approximate_index_above_the_threshold(embed
     assert isinstance(index, FaissIVFIndex)
     assert image_id not in set(index.ids().tolist())
     assert services.index_in_step(model)
+
+
+def test_the_approximate_index_gives_the_results_vectors_decoded_from_its_codes(approximate, data):
+    ids, vectors = data
+    approximate.remove(ids[1:2])
+    scores, found_ids, found = approximate.search_with_vectors(vectors[:2], 10)
+    rows = dict(zip(ids.tolist(), vectors))
+    assert ids[1] not in found_ids
+    for query, row_ids, row_scores, row_vectors in zip(vectors[:2], found_ids, scores, found):
+        for image_id, score, vector in zip(row_ids, row_scores, row_vectors):
+            assert float(vector @ rows[int(image_id)]) > 0.999  # 8-bit codes, decoded
+            assert score == pytest.approx(float(vector @ query), abs=1e-3)
