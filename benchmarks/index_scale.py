@@ -8,7 +8,8 @@ catalogue) followed by synthetic vectors (rows R .. n-1), each a random real vec
 Gaussian noise with the covariance of the real vectors, scaled so that its distance to that
 vector is the median nearest-neighbour distance of the real vectors, then renormalised.
 Real vectors come from --real (a .npy of unit vectors) or, when that file is missing, from
-the database (VAR_DIR / DATABASE_URL: `services.indexable_vectors`; then cached to --real).
+the database of --source-var (default VAR_DIR; or DATABASE_URL: `services.indexable_vectors`;
+then cached to --real).
 
 Queries: half are real vectors (indexed, as "more like this" queries are), half are real
 vectors perturbed by a smaller noise (not indexed, like photos of a shopper).
@@ -42,12 +43,13 @@ K = 25
 RECALL_AT = 10
 
 
-def real_vectors(path):
-    """The real vectors cached at path; read from the database by a child process when missing
-    (Django is set up once a process, and end_to_end sets it up on the scratch copy)."""
+def real_vectors(path, var_dir):
+    """The real vectors cached at path; read from the database of var_dir by a child process
+    when missing (Django is set up once a process, and end_to_end sets it up on the scratch copy)."""
     path = Path(path)
     if not path.exists():
-        subprocess.run([sys.executable, __file__, "--export-real", str(path)], check=True)
+        subprocess.run([sys.executable, __file__, "--export-real", str(path)], check=True,
+                       env={**os.environ, "VAR_DIR": str(var_dir)})
     return np.load(path)
 
 
@@ -232,7 +234,6 @@ def end_to_end(args, synthesiser):
             selectors.similar_products(product=product, k=K)
             if number >= 20:  # warm-up
                 times[name].append(time.perf_counter() - begin)
-    settings.RECOMMENDER_EXPANSION_NEIGHBOURS = neighbours["similar_products"]
     return {"products": Product.objects.filter(is_active=True).count(), "synthetic_products": len(vectors),
             "index": type(index).__name__, "index_vectors": len(index), "fill_s": round(fill_s, 1),
             "index_rebuild_s": round(rebuild_s, 2), "requests": args.requests,
@@ -265,7 +266,7 @@ def main():
     sizes = [int(size) for size in args.sizes.split(",") if size]
     threshold_sizes = [int(size) for size in args.threshold_sizes.split(",") if size]
     nprobes = [int(value) for value in args.nprobes.split(",") if value]
-    real = normalised(real_vectors(args.real).astype(np.float32))
+    real = normalised(real_vectors(args.real, args.source_var).astype(np.float32))
     synthesiser = Synthesiser(real)
     largest = max(sizes + threshold_sizes, default=len(real))
     data = np.concatenate([real, synthesiser.draw(max(0, largest - len(real)))])[:largest]

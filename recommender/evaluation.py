@@ -1,5 +1,7 @@
 """Retrieval quality on a labelled catalogue: every product queries all the others,
-ranked as the shop ranks them (with query expansion: recommender.expansion).
+ranked as the shop ranks them (with query expansion: recommender.expansion). One vector
+per product (its primary photo), so a query's expansion neighbours are other products;
+in the shop they are the nearest photos, which are the same where a product has one photo.
 
 A hit has the query's articleType (and, stricter, its articleType and baseColour).
 precision@k: hits among the top k; mAP@k: average precision over the top k, divided by
@@ -16,6 +18,7 @@ def nearest_others(vectors, k, expansion=0):
     row's query first expanded by its `expansion` nearest other rows."""
     index = FaissFlatIndex.build(vectors.shape[1], np.arange(len(vectors)), vectors)
     queries = vectors
+    expansion = min(expansion, len(vectors) - 1)
     if expansion:
         scores, neighbours = search_others(index, vectors, expansion)
         queries = expanded_queries(vectors, vectors[neighbours], scores)

@@ -10,6 +10,7 @@ read. Measured in docs/benchmarks.md ("Query expansion").
 """
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from .projection import unit_rows
 
@@ -18,7 +19,10 @@ EXPANSION_POWER = 3.0
 
 def expansion_neighbours():
     """How many stored vectors expand a query (RECOMMENDER_EXPANSION_NEIGHBOURS; 0: none)."""
-    return settings.RECOMMENDER_EXPANSION_NEIGHBOURS
+    count = settings.RECOMMENDER_EXPANSION_NEIGHBOURS
+    if not isinstance(count, int) or count < 0:
+        raise ImproperlyConfigured(f"RECOMMENDER_EXPANSION_NEIGHBOURS must be a whole number from 0, not {count!r}.")
+    return count
 
 
 def expanded_queries(queries, neighbours, scores, power=EXPANSION_POWER):

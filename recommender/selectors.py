@@ -20,7 +20,7 @@ ProductFilters = CatalogueFilters
 @dataclass(frozen=True)
 class SimilarProduct:
     product: Product
-    score: float  # inner product of shape-and-colour vectors, in [-1, 1]
+    score: float  # inner product of the (expanded) query with the product's best photo, in [-1, 1]
 
 
 def similar_products(*, product, k=25, filters=None):
@@ -59,7 +59,7 @@ def stored_vector(image_ids):
     return None if first is None else ImageEmbedding.from_bytes(first)
 
 
-def expanded_query(vector, own_photos=()):
+def expanded_query(vector, own_photos):
     """The vector moved towards its nearest indexed photos, the query product's `own_photos`
     left out; the vector itself when expansion is off or nothing is near. The index holds the
     active products' photos and their vectors, so no database read is needed (a product
@@ -70,10 +70,10 @@ def expanded_query(vector, own_photos=()):
         return vector
     scores, ids, vectors = current_index(fingerprint()).search_with_vectors(vector, count + len(own_photos))
     own_photos = set(own_photos)
-    neighbours = [rank for rank, image_id in enumerate(ids[0]) if image_id >= 0 and image_id not in own_photos]
+    # Padding ids (-1) come with no vector (NaN): never used.
+    neighbours = [rank for rank, image_id in enumerate(ids[0]) if image_id >= 0 and image_id not in own_photos][:count]
     if not neighbours:
         return vector
-    neighbours = neighbours[:count]
     return expanded_queries(vector[None], vectors[0][neighbours][None], scores[0][neighbours][None])[0]
 
 

@@ -126,16 +126,13 @@ def compare_on_held_out(backbone_name, weights_id, shape, colour, article_types,
     neighbours, recommender.expansion)."""
     article_types, colours = np.asarray(article_types), np.asarray(colours)
     plain = VectorModel(backbone_name, weights_id, None)
-    learned = VectorModel(backbone_name, weights_id, projection)
+    learned = VectorModel(backbone_name, weights_id, projection).vectors(shape, colour)
     variants = {
-        "shape descriptor": unit_rows(shape),
-        "shape + colour signature (no learning)": plain.vectors(shape, colour),
-        "learned projection (shape and colour)": learned.vectors(shape, colour),
+        "shape descriptor": (unit_rows(shape), 0),
+        "shape + colour signature (no learning)": (plain.vectors(shape, colour), 0),
+        "learned projection (shape and colour)": (learned, 0),
+        f"the same, query expansion {expansion} (the shop)": (learned, expansion),
     }
-    figures = {name: evaluate(vectors[part_b], article_types[part_b], colours[part_b])
-               for name, vectors in variants.items()}
-    learned_b = variants["learned projection (shape and colour)"][part_b]
-    figures[f"the same, query expansion {expansion} (the shop)"] = evaluate(
-        learned_b, article_types[part_b], colours[part_b], expansion=expansion)
-    return figures
+    return {name: evaluate(vectors[part_b], article_types[part_b], colours[part_b], expansion=neighbours)
+            for name, (vectors, neighbours) in variants.items()}
 

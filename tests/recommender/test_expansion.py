@@ -1,13 +1,15 @@
 """Query expansion (recommender.expansion), in the evaluation and in the shop's searches."""
 import numpy as np
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import Product, ProductImage
 from catalog.services import products_set_active
 from recommender.embedding import fingerprint
-from recommender.evaluation import evaluate, nearest_others
-from recommender.expansion import EXPANSION_POWER, expanded_queries
+from recommender.evaluation import nearest_others, search_others
+from recommender.expansion import EXPANSION_POWER, expanded_queries, expansion_neighbours
+from recommender.index import FaissFlatIndex
 from recommender.selectors import expanded_query, product_vector, search_by_image, similar_products
 from recommender.services import current_vectors, embeddings_update, index_refresh_images
 from recommender.models import ImageEmbedding
@@ -47,12 +49,24 @@ def test_the_evaluation_never_counts_a_query_as_its_own_neighbour_even_with_twin
         assert neighbours[0, 0] == 1 and neighbours[1, 0] == 0
 
 
+def test_a_query_whose_own_row_is_not_among_the_nearest_keeps_the_k_nearest():
+    vectors = np.eye(4, dtype=np.float32)
+    index = FaissFlatIndex.build(4, np.arange(4), vectors)
+    queries = np.array([[-1, 0.9, 0.5, 0.1]] * 4, np.float32)  # row 0 is the farthest from query 0
+    _, neighbours = search_others(index, queries, 2)
+    assert neighbours[0].tolist() == [1, 2]
+    assert neighbours[1].tolist() == [2, 3]  # its own row, the nearest, left out
+
+
+def test_an_expansion_larger_than_the_catalogue_uses_every_other_product():
+    vectors = np.eye(3, dtype=np.float32)
+    np.testing.assert_array_equal(np.sort(nearest_others(vectors, 2, expansion=8), axis=1), [[1, 2], [0, 2], [0, 1]])
+
+
 def test_the_evaluation_with_expansion_differs_from_plain_search_only_by_the_expansion():
     rng = np.random.default_rng(1)
     vectors = rng.normal(size=(40, 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    labels = [str(row % 4) for row in range(40)]
-    assert evaluate(vectors, labels, labels, k=5, expansion=0) == evaluate(vectors, labels, labels, k=5)
     scores = vectors @ vectors.T
     np.fill_diagonal(scores, -np.inf)
     nearest = np.argsort(-scores, axis=1)[:, :3]
@@ -84,6 +98,25 @@ def test_the_shop_expands_a_query_only_with_other_active_products_photos(catalog
     expected = expanded_queries(vector[None], vectors[nearest][None], (vectors[nearest] @ vector)[None])[0]
     own_photos = list(query.images.values_list("id", flat=True))
     np.testing.assert_allclose(expanded_query(vector, own_photos), expected, atol=1e-5)
+    # Had it stayed active, the deactivated product would have been one of the four.
+    its_photo = next(iter(stored_vectors_of(first_neighbour.images.all()).values()))
+    assert its_photo @ vector > np.sort(vectors @ vector)[-4]
+
+
+@pytest.mark.django_db
+def test_more_like_this_searches_with_the_expanded_query(catalogue, settings):
+    settings.RECOMMENDER_EXPANSION_NEIGHBOURS = 4
+    product = catalogue[0]
+    expanded = expanded_query(product_vector(product), [image.pk for image in product.images.all()])
+    assert not np.allclose(expanded, product_vector(product), atol=1e-3)
+    assert_scores_are_plain_inner_products(similar_products(product=product, k=5), expanded)
+
+
+@pytest.mark.parametrize("value", [-1, 2.5, "8"])
+def test_a_bad_expansion_setting_is_refused_with_its_name(settings, value):
+    settings.RECOMMENDER_EXPANSION_NEIGHBOURS = value
+    with pytest.raises(ImproperlyConfigured, match="RECOMMENDER_EXPANSION_NEIGHBOURS"):
+        expansion_neighbours()
 
 
 def assert_scores_are_plain_inner_products(results, vector):
@@ -96,7 +129,7 @@ def assert_scores_are_plain_inner_products(results, vector):
 def test_with_expansion_off_the_query_is_searched_as_it_is(catalogue, settings):
     settings.RECOMMENDER_EXPANSION_NEIGHBOURS = 0
     vector = product_vector(catalogue[0])
-    assert expanded_query(vector) is vector
+    assert expanded_query(vector, []) is vector
     assert_scores_are_plain_inner_products(similar_products(product=catalogue[0], k=3), vector)
 
 
