@@ -21,12 +21,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import ImageOps
 from threadpoolctl import ThreadpoolController
 
 from .backbones import BACKBONES, choose_backbone, load_backbone
 from .background import catalogue_style
 from .colour import HISTOGRAM_SIZE, colour_signature, foreground_mask
-from catalog.images import open_photo
+from catalog.images import WHITE, open_photo
 
 from .preprocessing import PREPROCESSING_VERSION, square_photo
 from .projection import Projection, unit_rows
@@ -38,6 +39,7 @@ SPATIAL_GRID = 7
 COLOUR_WEIGHT = 0.25  # used when no projection is trained for the backbone
 EMBEDDING_VERSION = 4  # bump when the pooling or the colour signature changes
 PIPELINE_CHUNK = 8  # photos decoded ahead while the backbone runs (Embedder.vectors_of_files)
+FRAMING_MARGIN = 0.15  # of the longer side, each way (photo_views)
 
 
 @dataclass(frozen=True)
@@ -130,10 +132,7 @@ class Embedder:
     def vectors_of_files(self, files, chunk=PIPELINE_CHUNK):
         """vectors() of photo files, decoding and preprocessing the next chunk in a thread
         while the backbone runs on the current one."""
-        # NumPy's BLAS would start a thread per core for the small matrix products of the
-        # colour signature and the projection, fighting the backbone runtime's own threads
-        # (30x slower products beside OpenVINO, docs/benchmarks.md): one thread is plenty.
-        with blas_threads().limit(limits=1, user_api="blas"):
+        with one_blas_thread():
             return self.pipelined_vectors(files, chunk)
 
     def pipelined_vectors(self, files, chunk):
@@ -186,6 +185,13 @@ def blas_threads():
     return ThreadpoolController()
 
 
+def one_blas_thread():
+    """NumPy's BLAS would start a thread per core for the small matrix products of the colour
+    signature and the projection, fighting the backbone runtime's own threads (30x slower
+    products beside OpenVINO, docs/benchmarks.md): one thread is plenty."""
+    return blas_threads().limit(limits=1, user_api="blas")
+
+
 def gem(maps, power=GEM_POWER):
     """Generalised-mean pooling of (N, C, h, w) maps."""
     return maps.clamp(min=1e-6).pow(power).mean(dim=(2, 3)).pow(1.0 / power)
@@ -220,3 +226,18 @@ def read_photos(files):
 def embed_files(files, backbone_name=None):
     """Stored vectors for photo files (paths, bytes or file objects), in order."""
     return default_embedder(backbone_name).vectors_of_files(list(files))
+
+
+def photo_views(photo):
+    """A shopper's photo seen two ways: made catalogue-style (recommender.background), and
+    the same framed by a white margin. The spatial parts of the vectors tie a product to where
+    it sits in the picture; a close or off-centre crop, framed, sits as in the catalogue
+    (found first 0.75 -> 0.87 of the time, docs/benchmarks.md)."""
+    styled = catalogue_style(photo)
+    return [styled, ImageOps.expand(styled, round(FRAMING_MARGIN * max(styled.size)), fill=WHITE)]
+
+
+def embed_photo_views(file, backbone_name=None):
+    """Stored-style vectors of one photo file's photo_views, one row each."""
+    with one_blas_thread():
+        return default_embedder(backbone_name).vectors(photo_views(read_photos([file])[0]))

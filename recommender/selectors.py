@@ -7,7 +7,7 @@ from catalog.images import check_image_upload
 from catalog.models import Product, ProductImage
 from catalog.selectors import CatalogueFilters
 
-from .embedding import embed_files, fingerprint
+from .embedding import embed_photo_views, fingerprint
 from .expansion import expanded_queries, expansion_neighbours
 from .models import ImageEmbedding
 from .services import current_index, current_vectors
@@ -38,11 +38,13 @@ def similar_products(*, product, k=25, filters=None):
 def search_by_image(*, upload, k=25, filters=None):
     """The k products that look most like an uploaded photo; raises ValidationError for a bad upload.
 
-    The query is not expanded: a shopper's photo is far from the catalogue photos (its light,
-    its background), so its neighbours would pull it away from the very product photographed
-    (found first 0.76 -> 0.49 of the time for a crop, docs/benchmarks.md)."""
+    The photo is searched as two views (recommender.embedding.photo_views), each product
+    ranked by its better score. The query is not expanded: a shopper's photo is far from the
+    catalogue photos (its light, its background), so its neighbours would pull it away from
+    the very product photographed (found first 0.76 -> 0.49 of the time for a crop,
+    docs/benchmarks.md)."""
     checked = check_image_upload(upload)
-    return nearest_products(embed_files([checked.content])[0], k=k, filters=filters)
+    return nearest_products(embed_photo_views(checked.content), k=k, filters=filters)
 
 
 def product_vector(product):
@@ -77,8 +79,10 @@ def expanded_query(vector, own_photos):
     return expanded_queries(vector[None], vectors[0][neighbours][None], scores[0][neighbours][None])[0]
 
 
-def nearest_products(vector, *, k, filters=None, exclude_product_id=None):
-    """Search the index, widening the shortlist until k distinct products pass the filters."""
+def nearest_products(vectors, *, k, filters=None, exclude_product_id=None):
+    """Search the index with one query vector or several (rows; a product then scores its
+    best over them), widening the shortlist until k distinct products pass the filters."""
+    queries = np.atleast_2d(np.asarray(vectors, np.float32))
     index = current_index(fingerprint())
     # Photos of active products that pass the filters, as one join (no subquery over products).
     photos = ProductImage.objects.filter(product__is_active=True, **(filters.lookups("product__") if filters else {}))
@@ -87,8 +91,9 @@ def nearest_products(vector, *, k, filters=None, exclude_product_id=None):
     allowed_ids = list(photos.values_list("id", flat=True)) if filters else None
     shortlist = 2 * k + 8
     while True:
-        scores, ids = index.search(np.asarray(vector, np.float32), shortlist, allowed_ids)
-        best = best_per_product(scores[0], ids[0], photos)
+        scores, ids = index.search(queries, shortlist, allowed_ids)
+        best_first = np.argsort(-scores, axis=None, kind="stable")
+        best = best_per_product(scores.ravel()[best_first], ids.ravel()[best_first], photos)
         if len(best) >= k or shortlist >= len(index):
             break
         shortlist *= 4

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recommender import backbones, embedding, selectors, services, snapshots
+from recommender import backbones, embedding, services, snapshots
 from recommender.services import embeddings_update, index_rebuild
 from tests.recommender.helpers import demo_rows, import_products
 
@@ -33,7 +33,6 @@ def recommender_settings(settings, tmp_path, monkeypatch):
     settings.RECOMMENDER_BACKBONE = "efficientnet_lite0"
     settings.RECOMMENDER_INDEX_DIR = tmp_path / "index"
     monkeypatch.setattr(services, "embed_files", embed_each_photo_once)
-    monkeypatch.setattr(selectors, "embed_files", embed_each_photo_once)
     # Readers look for a newer snapshot on every call, not at most once a second.
     monkeypatch.setattr(snapshots.LoadedIndex, "CHECK_EVERY_SECONDS", 0.0)
     backbones.choose_backbone.cache_clear()

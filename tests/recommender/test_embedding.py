@@ -1,9 +1,11 @@
-"""The real embed_files (not the per-session cache the other recommender tests use)."""
+"""The real embed_files and embed_photo_views (not the per-session cache the other recommender tests use)."""
 import numpy as np
+from PIL import Image
 
 from recommender.colour import HISTOGRAM_SIZE, SIGNATURE_SIZE
 from recommender.backbones import BACKBONES
-from recommender.embedding import COLOUR_WEIGHT, VectorModel, embed_files, fingerprint
+from recommender.embedding import (COLOUR_WEIGHT, FRAMING_MARGIN, VectorModel, embed_files, embed_photo_views,
+                                   fingerprint, photo_views)
 from recommender.projection import unit_rows
 from tests.conftest import DEMO_CATALOGUE
 from tests.recommender.helpers import demo_rows
@@ -40,3 +42,20 @@ def test_vectors_without_a_projection_use_the_pooled_shape_and_the_whole_colour(
     pooled = shape[:, :BACKBONES["efficientnet_lite0"].descriptor_size]
     expected = np.hstack([unit_rows(pooled), np.sqrt(COLOUR_WEIGHT) * colour[:, :HISTOGRAM_SIZE]])
     np.testing.assert_allclose(vectors, expected / np.sqrt(1 + COLOUR_WEIGHT), atol=1e-5)
+
+
+def test_a_shoppers_photo_is_seen_as_it_is_and_framed_with_a_white_margin():
+    with Image.open(SHOE) as photo:
+        styled, framed = photo_views(photo.convert("RGB"))
+    margin = round(FRAMING_MARGIN * max(styled.size))
+    assert framed.size == (styled.width + 2 * margin, styled.height + 2 * margin)
+    framed_pixels = np.asarray(framed)
+    assert (framed_pixels[:margin] == 255).all() and (framed_pixels[:, -margin:] == 255).all()
+    np.testing.assert_array_equal(framed_pixels[margin:-margin, margin:-margin], np.asarray(styled))
+
+
+def test_the_views_of_a_photo_file_are_two_different_unit_vectors():
+    views = embed_photo_views(SHOE.read_bytes())
+    assert views.shape == (2, embed_files([SHOE]).shape[1])
+    np.testing.assert_allclose(np.linalg.norm(views, axis=1), 1.0, atol=1e-4)
+    assert 0.5 < float(views[0] @ views[1]) < 0.9999

@@ -1,12 +1,13 @@
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import Product
 from catalog.services import products_set_active
-from recommender.selectors import ProductFilters, search_by_image, similar_products
+from recommender.selectors import ProductFilters, nearest_products, product_vector, search_by_image, similar_products
 from recommender.services import embeddings_update, index_refresh_images
 from tests.images import image_bytes
 from tests.recommender.helpers import add_photo, flipped_photo, resized_photo
@@ -136,3 +137,16 @@ def test_search_by_image_refuses_a_bad_upload(settings, name, content, code):
     with pytest.raises(ValidationError) as raised:
         search_by_image(upload=upload(content, name))
     assert raised.value.code == code
+
+
+def test_with_several_query_vectors_each_product_scores_its_best_over_them(catalogue):
+    shoe, watch = of_type(catalogue, "Casual Shoes")[0], of_type(catalogue, "Watches")[0]
+    queries = np.stack([product_vector(shoe), product_vector(watch)])
+    found = {result.product.pk: result.score for result in nearest_products(queries, k=len(catalogue))}
+    alone = [{result.product.pk: result.score for result in nearest_products(query, k=len(catalogue))}
+             for query in queries]
+    assert found.keys() == alone[0].keys() == alone[1].keys()
+    for product_id, score in found.items():
+        assert score == pytest.approx(max(alone[0][product_id], alone[1][product_id]), abs=1e-6)
+    assert found[shoe.pk] == pytest.approx(1.0, abs=1e-4) and found[watch.pk] == pytest.approx(1.0, abs=1e-4)
+    assert list(found.values()) == sorted(found.values(), reverse=True)
