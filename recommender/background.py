@@ -51,16 +51,32 @@ def catalogue_style(image):
     """The RGB PIL image with its background painted white and cropped to the product;
     the image itself when it already has a white background or no clear product."""
     image = image if image.mode == "RGB" else image.convert("RGB")
-    small = image.resize(analysis_size(image.size), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    ring = border_ring(small.size)
-    if white_share(np.asarray(small)[ring]) >= WHITE_BORDER_SHARE:
+    small = analysis_copy(image)
+    if white_bordered(small):
         return image
+    ring = border_ring(small.size)
     lab = rgb_to_lab(np.asarray(small.filter(ImageFilter.GaussianBlur(BLUR_RADIUS))).reshape(-1, 3))
     lab = lab.reshape(small.height, small.width, 3)
     product = product_mask(lab, ring)
     if not MIN_PRODUCT <= product.mean() <= MAX_PRODUCT:
         return image
     return paint_and_crop(image, product)
+
+
+def has_white_border(image):
+    """Whether the RGB image's border is a catalogue background (white_bordered); so is the
+    border of a photo catalogue_style painted."""
+    return white_bordered(analysis_copy(image))
+
+
+def analysis_copy(image):
+    return image.resize(analysis_size(image.size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+def white_bordered(small):
+    """Whether near-white (by the shop's rule) covers at least WHITE_BORDER_SHARE of the
+    border ring of an analysis copy."""
+    return white_share(np.asarray(small)[border_ring(small.size)]) >= WHITE_BORDER_SHARE
 
 
 def analysis_size(size):

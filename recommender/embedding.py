@@ -25,7 +25,7 @@ from PIL import ImageOps
 from threadpoolctl import ThreadpoolController
 
 from .backbones import BACKBONES, choose_backbone, load_backbone
-from .background import catalogue_style
+from .background import catalogue_style, has_white_border
 from .colour import HISTOGRAM_SIZE, colour_signature, foreground_mask
 from catalog.images import WHITE, open_photo
 
@@ -108,9 +108,12 @@ class Embedder:
         self.backbone = backbone
         self.model = model
 
-    def preprocess(self, photos):
-        """(squares, foreground masks, colour signatures) for a list of RGB PIL images."""
-        squares = np.stack([np.asarray(square_photo(catalogue_style(photo), INPUT_SIZE)) for photo in photos])
+    def preprocess(self, photos, styled=False):
+        """(squares, foreground masks, colour signatures) for a list of RGB PIL images, made
+        catalogue-style first unless they are `styled` already."""
+        if not styled:
+            photos = [catalogue_style(photo) for photo in photos]
+        squares = np.stack([np.asarray(square_photo(photo, INPUT_SIZE)) for photo in photos])
         masks = np.stack([foreground_mask(square) for square in squares])
         colour = np.stack([colour_signature(square, mask) for square, mask in zip(squares, masks)])
         return squares, masks, colour
@@ -119,15 +122,15 @@ class Embedder:
         """preprocess() of photo files: decoding included."""
         return self.preprocess(read_photos(files))
 
-    def descriptors(self, photos):
-        """(shape descriptors, colour signatures) for a list of RGB PIL images."""
-        return self.descriptors_of(*self.preprocess(photos))
+    def descriptors(self, photos, styled=False):
+        """(shape descriptors, colour signatures) for a list of RGB PIL images (preprocess)."""
+        return self.descriptors_of(*self.preprocess(photos, styled))
 
     def descriptors_of(self, squares, masks, colour):
         return self.shape_descriptors(squares, masks), colour
 
-    def vectors(self, photos):
-        return self.model.vectors(*self.descriptors(photos))
+    def vectors(self, photos, styled=False):
+        return self.model.vectors(*self.descriptors(photos, styled))
 
     def vectors_of_files(self, files, chunk=PIPELINE_CHUNK):
         """vectors() of photo files, decoding and preprocessing the next chunk in a thread
@@ -229,15 +232,22 @@ def embed_files(files, backbone_name=None):
 
 
 def photo_views(photo):
-    """A shopper's photo seen two ways: made catalogue-style (recommender.background), and
-    the same framed by a white margin. The spatial parts of the vectors tie a product to where
-    it sits in the picture; a close or off-centre crop, framed, sits as in the catalogue
-    (found first 0.75 -> 0.87 of the time, docs/benchmarks.md)."""
+    """A shopper's photo made catalogue-style (recommender.background) and, when that gives it
+    a white background, also the same framed by a white margin. The spatial parts of the
+    vectors tie a product to where it sits in the picture; a close or off-centre crop, framed,
+    sits as in the catalogue (found first 0.76 -> 0.865 of the time, docs/benchmarks.md). A
+    photo left on its own background is not framed: the frame would read as the product."""
     styled = catalogue_style(photo)
-    return [styled, ImageOps.expand(styled, round(FRAMING_MARGIN * max(styled.size)), fill=WHITE)]
+    if not has_white_border(styled):
+        return [styled]
+    # Framed at the embedding's working size: a huge PNG framed at full size takes hundreds of MB.
+    small = styled.copy()
+    small.thumbnail((2 * INPUT_SIZE, 2 * INPUT_SIZE))
+    return [styled, ImageOps.expand(small, round(FRAMING_MARGIN * max(small.size)), fill=WHITE)]
 
 
 def embed_photo_views(file, backbone_name=None):
     """Stored-style vectors of one photo file's photo_views, one row each."""
     with one_blas_thread():
-        return default_embedder(backbone_name).vectors(photo_views(read_photos([file])[0]))
+        photo = open_photo(file, max_side=2 * INPUT_SIZE)
+        return default_embedder(backbone_name).vectors(photo_views(photo), styled=True)

@@ -20,7 +20,9 @@ ProductFilters = CatalogueFilters
 @dataclass(frozen=True)
 class SimilarProduct:
     product: Product
-    score: float  # inner product of the (expanded) query with the product's best photo, in [-1, 1]
+    # The best inner product of the query vectors (expanded ones for "more like this") with the
+    # product's photos, in [-1, 1].
+    score: float
 
 
 def similar_products(*, product, k=25, filters=None):
@@ -92,9 +94,8 @@ def nearest_products(vectors, *, k, filters=None, exclude_product_id=None):
     shortlist = 2 * k + 8
     while True:
         scores, ids = index.search(queries, shortlist, allowed_ids)
-        best_first = np.argsort(-scores, axis=None, kind="stable")
-        best = best_per_product(scores.ravel()[best_first], ids.ravel()[best_first], photos)
-        if len(best) >= k or shortlist >= len(index):
+        best = best_per_product(scores, ids, photos)
+        if shortlist >= len(index) or settled_count(best, scores) >= k:
             break
         shortlist *= 4
     ranked = list(best.items())[:k]
@@ -103,7 +104,10 @@ def nearest_products(vectors, *, k, filters=None, exclude_product_id=None):
 
 
 def best_per_product(scores, ids, photos):
-    """{product id: best score}, best first, for the image ids among `photos`."""
+    """{product id: best score}, best first, for the image ids among `photos`, from the
+    (queries, shortlist) results of a search."""
+    best_first = np.argsort(-scores, axis=None, kind="stable")
+    scores, ids = scores.ravel()[best_first], ids.ravel()[best_first]
     owners = dict(photos.filter(id__in=[int(i) for i in ids if i >= 0]).values_list("id", "product_id"))
     best = {}
     for score, image_id in zip(scores, ids):
@@ -111,6 +115,13 @@ def best_per_product(scores, ids, photos):
         if product_id is not None and product_id not in best:
             best[product_id] = score
     return best
+
+
+def settled_count(best, scores):
+    """How many products of `best` no unlisted photo can overtake: a photo missing from the
+    (queries, shortlist) results scores below each query's last listed score."""
+    cutoff = scores[:, -1].max()
+    return sum(score >= cutoff for score in best.values())
 
 
 def products_inspired_by(*, product_ids, k=10):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from recommender.background import catalogue_style
+from recommender.background import catalogue_style, has_white_border
 
 WIDTH, HEIGHT = 300, 400
 GARMENT = (180, 30, 40)  # a red garment
@@ -119,3 +119,11 @@ def test_close_crop_of_a_catalogue_photo_comes_back_unchanged():
     pixels = garment_on(uniform((255, 255, 255)))[100:260, 80:230]
     photo = Image.fromarray(np.ascontiguousarray(pixels))
     assert catalogue_style(photo).tobytes() == photo.tobytes()
+
+
+def test_a_painted_photo_has_a_white_border_and_is_left_as_it_is_the_second_time():
+    photo = Image.fromarray(garment_on(textured((170, 150, 120))))
+    assert not has_white_border(photo)
+    painted = catalogue_style(photo)
+    assert has_white_border(painted)
+    assert catalogue_style(painted) is painted

@@ -4,11 +4,14 @@ from PIL import Image
 
 from recommender.colour import HISTOGRAM_SIZE, SIGNATURE_SIZE
 from recommender.backbones import BACKBONES
-from recommender.embedding import (COLOUR_WEIGHT, FRAMING_MARGIN, VectorModel, embed_files, embed_photo_views,
-                                   fingerprint, photo_views)
+from catalog.images import WHITE
+from recommender.background import catalogue_style
+from recommender.embedding import (COLOUR_WEIGHT, FRAMING_MARGIN, INPUT_SIZE, VectorModel, embed_files,
+                                   embed_photo_views, fingerprint, photo_views)
 from recommender.projection import unit_rows
 from tests.conftest import DEMO_CATALOGUE
 from tests.recommender.helpers import demo_rows
+from tests.recommender.test_background import garment_on, textured
 
 SHOE, WATCH = (DEMO_CATALOGUE / "images" / f"{row['id']}.jpg" for row in (demo_rows()[0], demo_rows()[-1]))
 
@@ -44,9 +47,10 @@ def test_vectors_without_a_projection_use_the_pooled_shape_and_the_whole_colour(
     np.testing.assert_allclose(vectors, expected / np.sqrt(1 + COLOUR_WEIGHT), atol=1e-5)
 
 
-def test_a_shoppers_photo_is_seen_as_it_is_and_framed_with_a_white_margin():
-    with Image.open(SHOE) as photo:
-        styled, framed = photo_views(photo.convert("RGB"))
+def test_a_shoppers_photo_is_made_catalogue_style_then_also_framed_with_a_white_margin():
+    photo = Image.fromarray(garment_on(textured((170, 150, 120))))
+    styled, framed = photo_views(photo)
+    assert styled.tobytes() == catalogue_style(photo).tobytes() and styled.size != photo.size
     margin = round(FRAMING_MARGIN * max(styled.size))
     assert framed.size == (styled.width + 2 * margin, styled.height + 2 * margin)
     framed_pixels = np.asarray(framed)
@@ -54,8 +58,21 @@ def test_a_shoppers_photo_is_seen_as_it_is_and_framed_with_a_white_margin():
     np.testing.assert_array_equal(framed_pixels[margin:-margin, margin:-margin], np.asarray(styled))
 
 
-def test_the_views_of_a_photo_file_are_two_different_unit_vectors():
+def test_a_photo_left_on_its_own_background_is_not_framed():
+    photo = Image.fromarray(textured((150, 120, 100)))
+    assert [view.tobytes() for view in photo_views(photo)] == [photo.tobytes()]
+
+
+def test_a_huge_photo_is_framed_at_the_embeddings_working_size():
+    photo = Image.new("RGB", (4000, 3000), WHITE)
+    styled, framed = photo_views(photo)
+    assert styled.size == (4000, 3000) and max(framed.size) < 2 * 2 * INPUT_SIZE
+
+
+def test_the_views_of_a_photo_file_are_the_stored_vector_and_the_framed_one():
     views = embed_photo_views(SHOE.read_bytes())
-    assert views.shape == (2, embed_files([SHOE]).shape[1])
+    stored = embed_files([SHOE])[0]
+    assert views.shape == (2, len(stored))
+    np.testing.assert_allclose(views[0], stored, atol=1e-5)  # a catalogue photo: as it is
     np.testing.assert_allclose(np.linalg.norm(views, axis=1), 1.0, atol=1e-4)
     assert 0.5 < float(views[0] @ views[1]) < 0.9999

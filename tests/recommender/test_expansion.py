@@ -6,14 +6,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import Product, ProductImage
 from catalog.services import products_set_active
-from recommender.embedding import fingerprint
+from recommender.embedding import embed_photo_views, fingerprint
 from recommender.evaluation import nearest_others, search_others
 from recommender.expansion import EXPANSION_POWER, expanded_queries, expansion_neighbours
 from recommender.index import FaissFlatIndex
 from recommender.selectors import expanded_query, product_vector, search_by_image, similar_products
 from recommender.services import current_vectors, embeddings_update, index_refresh_images
 from recommender.models import ImageEmbedding
-from recommender.embedding import embed_photo_views
 from tests.recommender.helpers import add_photo, flipped_photo, resized_photo
 
 

@@ -5,8 +5,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from catalog.models import Product
+from catalog.models import Product, ProductImage
 from catalog.services import products_set_active
+from recommender import selectors
 from recommender.selectors import ProductFilters, nearest_products, product_vector, search_by_image, similar_products
 from recommender.services import embeddings_update, index_refresh_images
 from tests.images import image_bytes
@@ -150,3 +151,31 @@ def test_with_several_query_vectors_each_product_scores_its_best_over_them(catal
         assert score == pytest.approx(max(alone[0][product_id], alone[1][product_id]), abs=1e-6)
     assert found[shoe.pk] == pytest.approx(1.0, abs=1e-4) and found[watch.pk] == pytest.approx(1.0, abs=1e-4)
     assert list(found.values()) == sorted(found.values(), reverse=True)
+
+
+class ListedIndex:
+    """An index whose search gives, for each query, the first n of a fixed best-first list of
+    (score, image id)."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def __len__(self):
+        return max(len(row) for row in self.rows)
+
+    def search(self, queries, n, allowed_ids=None):
+        rows = [row[:n] + [(-3.4e38, -1)] * (n - len(row[:n])) for row in self.rows]
+        return (np.array([[score for score, _ in row] for row in rows], np.float32),
+                np.array([[image_id for _, image_id in row] for row in rows], np.int64))
+
+
+def test_with_several_queries_a_product_just_below_one_shortlist_is_still_found(catalogue, monkeypatch):
+    many, near, far = catalogue[:3]
+    # `many` has 20 photos: the first query's shortlist (2k + 8 = 12 photos) holds it alone.
+    photos = [ProductImage.objects.create(product=many, image=f"x/{n}.jpg", width=1, height=1,
+                                          sha256=f"{n:064d}") for n in range(20)]
+    first = [(0.99 - 0.001 * n, photo.pk) for n, photo in enumerate(photos)] + [(0.90, near.images.get().pk)]
+    second = [(0.50 - 0.01 * n, product.images.get().pk) for n, product in enumerate([far, *catalogue[3:20]])]
+    monkeypatch.setattr(selectors, "current_index", lambda model_fingerprint: ListedIndex([first, second]))
+    found = nearest_products(np.zeros((2, 4), np.float32), k=2)
+    assert [(result.product, round(result.score, 3)) for result in found] == [(many, 0.99), (near, 0.9)]
