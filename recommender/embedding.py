@@ -153,12 +153,16 @@ class Embedder:
         return np.concatenate(results)
 
     def normalised(self, pixels):
-        """(N, H, W, 3) uint8 squares -> the backbone's (N, 3, H, W) normalised float input."""
+        """(N, H, W, 3) uint8 squares -> the backbone's (N, 3, H, W) normalised float input,
+        contiguous. Looked up in a table of the 256 values of each channel: one pass, twice
+        as fast as computing them, and the same float32 values."""
         import torch
 
-        mean = torch.tensor(self.backbone.mean).view(1, 3, 1, 1)
-        std = torch.tensor(self.backbone.std).view(1, 3, 1, 1)
-        return (torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 255.0 - mean) / std
+        table = input_table(tuple(self.backbone.mean), tuple(self.backbone.std))
+        batch = np.empty((len(pixels), 3, *pixels.shape[1:3]), np.float32)
+        for channel in range(3):
+            np.take(table[channel], pixels[..., channel], out=batch[:, channel], mode="clip")
+        return torch.from_numpy(batch)
 
     def feature_maps(self, batch):
         """The backbone's maps, as fp32 on the CPU; on a CUDA GPU under fp16 autocast."""
@@ -180,6 +184,13 @@ class Embedder:
                                for maps in intermediate]
         parts += [F.adaptive_avg_pool2d(maps, SPATIAL_GRID).flatten(1) for maps in intermediate]
         return torch.cat([F.normalize(part, dim=1) for part in parts], dim=1).numpy()
+
+
+@functools.cache
+def input_table(mean, std):
+    """(3, 256) float32: (value / 255 - mean) / std of each channel, computed in float32."""
+    values = np.arange(256, dtype=np.float32)[None, :] / np.float32(255.0)
+    return (values - np.array(mean, np.float32)[:, None]) / np.array(std, np.float32)[:, None]
 
 
 @functools.cache

@@ -7,7 +7,7 @@ from recommender.backbones import BACKBONES
 from catalog.images import WHITE
 from recommender.background import catalogue_style
 from recommender.embedding import (COLOUR_WEIGHT, FRAMING_MARGIN, INPUT_SIZE, VectorModel, embed_files,
-                                   embed_photo_views, fingerprint, photo_views)
+                                   default_embedder, embed_photo_views, fingerprint, photo_views)
 from recommender.projection import unit_rows
 from tests.conftest import DEMO_CATALOGUE
 from tests.recommender.helpers import demo_rows
@@ -76,3 +76,16 @@ def test_the_views_of_a_photo_file_are_the_stored_vector_and_the_framed_one():
     np.testing.assert_allclose(views[0], stored, atol=1e-5)  # a catalogue photo: as it is
     np.testing.assert_allclose(np.linalg.norm(views, axis=1), 1.0, atol=1e-4)
     assert 0.5 < float(views[0] @ views[1]) < 0.9999
+
+
+def test_the_backbone_input_is_exactly_the_normalised_pixels():
+    import torch
+
+    pixels = np.random.default_rng(0).integers(0, 256, (2, 8, 6, 3), dtype=np.uint8)
+    embedder = default_embedder()
+    mean = torch.tensor(embedder.backbone.mean).view(1, 3, 1, 1)
+    std = torch.tensor(embedder.backbone.std).view(1, 3, 1, 1)
+    expected = (torch.from_numpy(pixels).permute(0, 3, 1, 2).float() / 255.0 - mean) / std
+    found = embedder.normalised(pixels)
+    assert found.is_contiguous() and found.dtype == torch.float32
+    assert torch.equal(found, expected)
