@@ -88,20 +88,21 @@ class FaissIndex(VectorIndex):
             self.faiss_index.remove_ids(faiss.IDSelectorBatch(ids))
 
     def search(self, vectors, k, allowed_ids=None):
-        vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
-        if len(self) == 0:
-            return np.zeros((len(vectors), 0), np.float32), np.zeros((len(vectors), 0), np.int64)
-        k = max(1, min(k, len(self)))
         allowed = None if allowed_ids is None else np.ascontiguousarray(allowed_ids, np.int64)
-        return self.faiss_index.search(vectors, k, params=self.search_parameters(k, allowed))
+        return self.faiss_search(vectors, k, allowed)
 
     def search_with_vectors(self, vectors, k):
+        return self.faiss_search(vectors, k, None, with_vectors=True)
+
+    def faiss_search(self, vectors, k, allowed, with_vectors=False):
+        """search() or search_with_vectors(): at most len(self) results a query, none from an empty index."""
         vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
         if len(self) == 0:
-            return (np.zeros((len(vectors), 0), np.float32), np.zeros((len(vectors), 0), np.int64),
-                    np.zeros((len(vectors), 0, self.dimension), np.float32))
+            empty = (np.zeros((len(vectors), 0), np.float32), np.zeros((len(vectors), 0), np.int64))
+            return empty + (np.zeros((len(vectors), 0, self.dimension), np.float32),) if with_vectors else empty
         k = max(1, min(k, len(self)))
-        return self.faiss_index.search_and_reconstruct(vectors, k, params=self.search_parameters(k, None))
+        search = self.faiss_index.search_and_reconstruct if with_vectors else self.faiss_index.search
+        return search(vectors, k, params=self.search_parameters(k, allowed))
 
     def search_parameters(self, k, allowed):
         """faiss search parameters for k results among the `allowed` ids (None: all)."""
