@@ -7,12 +7,14 @@ End to end from JPEG files: decode, catalogue_style, square 224, foreground mask
 signature, backbone, pooling and projection (the stored vectors). For each backbone, number
 of threads (the process is pinned to that many cores, so 1 is "per core") and batch size:
 
-- `torch fp32` (the baseline): today's path, photos decoded then embedded, batch by batch;
-- `onnx fp32`: ONNX Runtime, fp32, with the decode pipeline;
+- `torch fp32` (the baseline): plain PyTorch, photos decoded then embedded, batch by batch,
+  torch given that many threads;
+- `onnx fp32`: ONNX Runtime, fp32, the production path (Embedder.vectors_of_files: one
+  worker per core, at least two, each decoding a batch and running the backbone on it on
+  one thread, so decoding overlaps the backbone);
 - `onnx int8`: ONNX Runtime, static int8 (QDQ, per-channel, calibrated on the 64 shipped
   demo-catalogue photos of recommender.runtimes, the backbone's fp32_layers kept in fp32),
-  with the decode pipeline (Embedder.vectors_of_files: the next batch is decoded in a
-  thread meanwhile);
+  the same production path;
 - `openvino int8`: the same int8 model run by OpenVINO, its fp32 layers in bf16 where the
   CPU can (the default production path on a CPU, RECOMMENDER_RUNTIME=auto);
 - on --device cuda: `cuda fp16` (the torch path on the GPU, fp16 autocast, pipelined)
@@ -116,7 +118,7 @@ def cpu_engines(backbone, model, workdir, name, label):
     engines = {"onnx fp32": (runtimes.OnnxBackbone, fp32_file), "onnx int8": (runtimes.OnnxBackbone, int8_file),
                "openvino int8": (runtimes.OpenVinoBackbone, int8_file)}
     def maker(engine, path):
-        return lambda threads: Embedder(engine(backbone, path, threads=threads), model)
+        return lambda threads: Embedder(engine(backbone, path, cores=threads), model)
 
     return {fast_name: maker(engine, path) for fast_name, (engine, path) in engines.items()}
 

@@ -38,7 +38,7 @@ GEM_POWER = 3.0
 SPATIAL_GRID = 7
 COLOUR_WEIGHT = 0.25  # used when no projection is trained for the backbone
 EMBEDDING_VERSION = 4  # bump when the pooling or the colour signature changes
-PIPELINE_CHUNK = 8  # photos decoded ahead while the backbone runs (Embedder.vectors_of_files)
+PIPELINE_CHUNK = 8  # photos a worker of Embedder.vectors_of_files decodes and embeds at a time
 FRAMING_MARGIN = 0.15  # of the longer side, each way (photo_views)
 
 
@@ -133,24 +133,18 @@ class Embedder:
         return self.model.vectors(*self.descriptors(photos, styled))
 
     def vectors_of_files(self, files, chunk=PIPELINE_CHUNK):
-        """vectors() of photo files, decoding and preprocessing the next chunk in a thread
-        while the backbone runs on the current one."""
-        with one_blas_thread():
-            return self.pipelined_vectors(files, chunk)
-
-    def pipelined_vectors(self, files, chunk):
+        """vectors() of photo files, `chunk` photos at a time, by several workers at once: each
+        decodes and preprocesses its chunk, then runs the backbone on it, so decoding overlaps
+        the backbone. As many workers as the backbone runs calls at once, and at least two."""
         chunks = [files[start:start + chunk] for start in range(0, len(files), chunk)]
-        if len(chunks) < 2:
-            return self.model.vectors(*self.descriptors_of(*self.prepared(files)))
-        results = []
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            upcoming = pool.submit(self.prepared, chunks[0])
-            for number in range(len(chunks)):
-                prepared = upcoming.result()
-                if number + 1 < len(chunks):
-                    upcoming = pool.submit(self.prepared, chunks[number + 1])
-                results.append(self.model.vectors(*self.descriptors_of(*prepared)))
-        return np.concatenate(results)
+        with one_blas_thread():
+            if len(chunks) < 2:
+                return self.vectors_of_chunk(files)
+            with ThreadPoolExecutor(max_workers=max(2, self.backbone.parallel_calls)) as pool:
+                return np.concatenate(list(pool.map(self.vectors_of_chunk, chunks)))
+
+    def vectors_of_chunk(self, files):
+        return self.model.vectors(*self.descriptors_of(*self.prepared(files)))
 
     def normalised(self, pixels):
         """(N, H, W, 3) uint8 squares -> the backbone's (N, 3, H, W) normalised float input,

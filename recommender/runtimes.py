@@ -233,14 +233,22 @@ def model_file(backbone, backbone_choice, runtime):
     return path
 
 
-class CompiledBackbone:
-    """A model file run by another engine, with the interface of backbones.Backbone."""
+def available_cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
-    def __init__(self, reference, threads=None):
+
+class CompiledBackbone:
+    """A model file run by another engine on `cores` cores (default: those the process may
+    use), with the interface of backbones.Backbone. `parallel_calls`: how many calls the
+    embedder makes at once (Embedder.vectors_of_files)."""
+
+    parallel_calls = 1
+
+    def __init__(self, reference, cores=None):
         self.name, self.descriptor_size = reference.name, reference.descriptor_size
         self.mean, self.std = reference.mean, reference.std
         self.device = "cpu"
-        self.threads = threads or os.cpu_count() or 1
+        self.cores = cores or available_cores()
 
     @staticmethod
     def pixels(batch):
@@ -248,17 +256,18 @@ class CompiledBackbone:
 
 
 class OnnxBackbone(CompiledBackbone):
-    """An ONNX Runtime session."""
+    """An ONNX Runtime session, one call per core at once, each on its caller's thread: the
+    embedder's workers each decode, run and pool a chunk of photos, which on two cores embeds
+    1.4-1.6x as many photos a second as one call spread over both (docs/benchmarks.md)."""
 
-    def __init__(self, reference, model_path, threads=None):
+    def __init__(self, reference, model_path, cores=None):
         import onnxruntime
 
-        super().__init__(reference, threads)
+        super().__init__(reference, cores)
+        self.parallel_calls = self.cores
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = self.threads
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        # No busy-waiting between operators: the decode pipeline needs the cores meanwhile.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
 
@@ -275,15 +284,16 @@ def openvino_precision(reference):
 
 
 class OpenVinoBackbone(CompiledBackbone):
-    """The model compiled by OpenVINO for this CPU."""
+    """The model compiled by OpenVINO for this CPU, each call spread over the cores (one
+    stream per core was slower, docs/benchmarks.md)."""
 
-    def __init__(self, reference, model_path, threads=None):
+    def __init__(self, reference, model_path, cores=None):
         import openvino
 
-        super().__init__(reference, threads)
+        super().__init__(reference, cores)
         config = {"INFERENCE_PRECISION_HINT": openvino_precision(reference), "PERFORMANCE_HINT": "LATENCY",
-                  "INFERENCE_NUM_THREADS": self.threads,
-                  "ENABLE_CPU_PINNING": False}  # worker processes and the decode thread share the cores
+                  "INFERENCE_NUM_THREADS": self.cores,
+                  "ENABLE_CPU_PINNING": False}  # worker processes and the embedder's workers share the cores
         self.compiled = openvino.Core().compile_model(str(model_path), "CPU", config)
 
     def feature_maps(self, batch):
