@@ -62,6 +62,16 @@ def test_onnx_fp32_gives_the_reference_vectors_under_the_same_fingerprint(settin
     assert fingerprint() == vector_model(None, "onnx").fingerprint
 
 
+def test_the_embedders_workers_return_the_vectors_in_the_photos_order():
+    reference = load_backbone()
+    backbone = runtimes.OnnxBackbone(reference, runtimes.model_file(reference, choose_backbone(), "onnx"), cores=2)
+    embedder = Embedder(backbone, vector_model(None, "torch"))
+    assert backbone.parallel_calls == 2
+    together = embedder.vectors_of_files(PHOTOS, chunk=3)  # 6 chunks for 2 workers
+    one_by_one = np.concatenate([embedder.vectors_of_chunk([photo]) for photo in PHOTOS])
+    np.testing.assert_allclose(together, one_by_one, atol=1e-5)
+
+
 @pytest.mark.parametrize("runtime", ["onnx-int8", "openvino-int8"])
 def test_int8_is_faithful_to_the_reference_so_it_shares_its_fingerprint(settings, runtime):
     pytest.importorskip(runtimes.PACKAGES[runtime])
