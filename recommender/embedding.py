@@ -136,15 +136,25 @@ class Embedder:
         """vectors() of photo files, `chunk` photos at a time, by several workers at once: each
         decodes and preprocesses its chunk, then runs the backbone on it, so decoding overlaps
         the backbone. As many workers as the backbone runs calls at once, and at least two."""
-        chunks = [files[start:start + chunk] for start in range(0, len(files), chunk)]
-        with one_blas_thread():
-            if len(chunks) < 2:
-                return self.vectors_of_chunk(files)
-            with ThreadPoolExecutor(max_workers=max(2, self.backbone.parallel_calls)) as pool:
-                return np.concatenate(list(pool.map(self.vectors_of_chunk, chunks)))
+        return self.by_workers(self.vectors_of_chunk, chunks(files, chunk), max(2, self.backbone.parallel_calls))
 
     def vectors_of_chunk(self, files):
         return self.model.vectors(*self.descriptors_of(*self.prepared(files)))
+
+    def vectors_of_views(self, views):
+        """vectors() of styled photos, shared among as many workers as the backbone runs calls at once."""
+        workers = self.backbone.parallel_calls
+        return self.by_workers(lambda part: self.vectors(part, styled=True), chunks(views, -(-len(views) // workers)),
+                               workers)
+
+    @staticmethod
+    def by_workers(embed, parts, workers):
+        """embed(part) of each part, `workers` at a time, their rows concatenated in order."""
+        with one_blas_thread():
+            if len(parts) < 2 or workers < 2:
+                return np.concatenate([embed(part) for part in parts])
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                return np.concatenate(list(pool.map(embed, parts)))
 
     def normalised(self, pixels):
         """(N, H, W, 3) uint8 squares -> the backbone's (N, 3, H, W) normalised float input,
@@ -178,6 +188,10 @@ class Embedder:
                                for maps in intermediate]
         parts += [F.adaptive_avg_pool2d(maps, SPATIAL_GRID).flatten(1) for maps in intermediate]
         return torch.cat([F.normalize(part, dim=1) for part in parts], dim=1).numpy()
+
+
+def chunks(items, size):
+    return [items[start:start + size] for start in range(0, len(items), size)]
 
 
 @functools.cache
@@ -253,6 +267,5 @@ def photo_views(photo):
 
 def embed_photo_views(file, backbone_name=None):
     """Stored-style vectors of one photo file's photo_views, one row each."""
-    with one_blas_thread():
-        photo = open_photo(file, max_side=2 * INPUT_SIZE)
-        return default_embedder(backbone_name).vectors(photo_views(photo), styled=True)
+    photo = open_photo(file, max_side=2 * INPUT_SIZE)
+    return default_embedder(backbone_name).vectors_of_views(photo_views(photo))

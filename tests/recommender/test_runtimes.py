@@ -6,7 +6,9 @@ import sys
 import numpy as np
 import pytest
 
+from catalog.images import open_photo
 from recommender import embedding, runtimes
+from recommender.background import catalogue_style
 from recommender.backbones import BackboneChoice, choose_backbone, load_backbone
 from recommender.embedding import Embedder, embed_files, fingerprint, vector_model
 from tests.conftest import DEMO_CATALOGUE
@@ -62,7 +64,7 @@ def test_onnx_fp32_gives_the_reference_vectors_under_the_same_fingerprint(settin
     assert fingerprint() == vector_model(None, "onnx").fingerprint
 
 
-def test_the_embedders_workers_return_the_vectors_in_the_photos_order():
+def test_the_embedders_workers_return_the_vectors_in_order():
     reference = load_backbone()
     backbone = runtimes.OnnxBackbone(reference, runtimes.model_file(reference, choose_backbone(), "onnx"), cores=2)
     embedder = Embedder(backbone, vector_model(None, "torch"))
@@ -70,6 +72,8 @@ def test_the_embedders_workers_return_the_vectors_in_the_photos_order():
     together = embedder.vectors_of_files(PHOTOS, chunk=3)  # 6 chunks for 2 workers
     one_by_one = np.concatenate([embedder.vectors_of_chunk([photo]) for photo in PHOTOS])
     np.testing.assert_allclose(together, one_by_one, atol=1e-5)
+    views = [catalogue_style(open_photo(photo)) for photo in PHOTOS[:3]]  # 2 and 1 for the 2 workers
+    np.testing.assert_allclose(embedder.vectors_of_views(views), embedder.vectors(views, styled=True), atol=1e-5)
 
 
 @pytest.mark.parametrize("runtime", ["onnx-int8", "openvino-int8"])
