@@ -17,6 +17,7 @@ Either way one inner-product search ranks by shape and colour together.
 """
 import contextlib
 import functools
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -107,6 +108,9 @@ class Embedder:
     def __init__(self, backbone, model):
         self.backbone = backbone
         self.model = model
+        # The backbone's calls at once: one for torch and OpenVINO, which spread a call over
+        # their own threads (two at once would fight for the cores), one a core for ONNX Runtime.
+        self.backbone_calls = threading.BoundedSemaphore(backbone.parallel_calls)
 
     def preprocess(self, photos, styled=False):
         """(squares, foreground masks, colour signatures) for a list of RGB PIL images, made
@@ -183,7 +187,8 @@ class Embedder:
 
         batch = self.normalised(pixels)
         foreground = torch.from_numpy(masks).float().unsqueeze(1)
-        last, *intermediate = self.feature_maps(batch)
+        with self.backbone_calls:
+            last, *intermediate = self.feature_maps(batch)
         parts = [gem(last)] + [foreground_mean(maps, F.adaptive_avg_pool2d(foreground, maps.shape[-2:]))
                                for maps in intermediate]
         parts += [F.adaptive_avg_pool2d(maps, SPATIAL_GRID).flatten(1) for maps in intermediate]
