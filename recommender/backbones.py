@@ -124,7 +124,7 @@ class Backbone:
     fp32_layers: tuple = ()  # modules that stay fp32 in the int8 model (recommender.runtimes)
     cpu_runtime = "onnx-int8"  # the fastest faithful runtime on a CPU (RECOMMENDER_RUNTIME=auto)
     bf16_faithful = False  # OpenVINO may compute the int8 model's fp32 layers in bf16
-    parallel_calls = 1  # torch spreads one call over its own threads (runtimes.CompiledBackbone)
+    parallel_calls = 1  # calls at once (Embedder): torch spreads each over all its threads
 
     def __init__(self, model, device):
         self.model = model.eval().to(device)

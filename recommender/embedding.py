@@ -137,10 +137,12 @@ class Embedder:
         return self.model.vectors(*self.descriptors(photos, styled))
 
     def vectors_of_files(self, files, chunk=PIPELINE_CHUNK):
-        """vectors() of photo files, `chunk` photos at a time, by several workers at once: each
-        decodes and preprocesses its chunk, then runs the backbone on it, so decoding overlaps
-        the backbone. As many workers as the backbone runs calls at once, and at least two."""
-        return self.by_workers(self.vectors_of_chunk, chunks(files, chunk), max(2, self.backbone.parallel_calls))
+        """vectors() of photo files by several workers at once: each decodes and preprocesses
+        a chunk of at most `chunk` photos, then runs the backbone on it, so decoding overlaps
+        the backbone. As many workers as the backbone runs calls at once, and at least two;
+        the chunks are made smaller when there would be fewer of them than workers."""
+        workers = max(2, self.backbone.parallel_calls)
+        return self.by_workers(self.vectors_of_chunk, chunks(files, min(chunk, -(-len(files) // workers))), workers)
 
     def vectors_of_chunk(self, files):
         return self.model.vectors(*self.descriptors_of(*self.prepared(files)))
@@ -151,14 +153,19 @@ class Embedder:
         return self.by_workers(lambda part: self.vectors(part, styled=True), chunks(views, -(-len(views) // workers)),
                                workers)
 
-    @staticmethod
-    def by_workers(embed, parts, workers):
-        """embed(part) of each part, `workers` at a time, their rows concatenated in order."""
+    def by_workers(self, embed, parts, workers):
+        """embed(part) of each part, `workers` at a time, their rows concatenated in order. When
+        one part fails, the parts not started yet are dropped and its error is raised."""
         with one_blas_thread():
+            if not parts:
+                return np.zeros((0, self.model.size), np.float32)
             if len(parts) < 2 or workers < 2:
                 return np.concatenate([embed(part) for part in parts])
-            with ThreadPoolExecutor(max_workers=workers) as pool:
+            pool = ThreadPoolExecutor(max_workers=workers)
+            try:
                 return np.concatenate(list(pool.map(embed, parts)))
+            finally:
+                pool.shutdown(cancel_futures=True)
 
     def normalised(self, pixels):
         """(N, H, W, 3) uint8 squares -> the backbone's (N, 3, H, W) normalised float input,
@@ -196,7 +203,7 @@ class Embedder:
 
 
 def chunks(items, size):
-    return [items[start:start + size] for start in range(0, len(items), size)]
+    return [items[start:start + size] for start in range(0, len(items), max(size, 1))]
 
 
 @functools.cache

@@ -4,7 +4,7 @@ RECOMMENDER_RUNTIME (read with a default, so the setting is optional):
 
 - `torch`: the backbone in PyTorch, fp32 on the CPU; on a CUDA GPU with fp16 autocast
   (backbones.Backbone.feature_maps).
-- `onnx`: the backbone exported to ONNX, fp32, run by ONNX Runtime on the CPU (1.6-3.7x
+- `onnx`: the backbone exported to ONNX, fp32, run by ONNX Runtime on the CPU (1.5-3.7x
   PyTorch eager end to end on 2 cores; same vectors up to float rounding, cosine 1.0000).
 - `onnx-int8`: the backbone exported to ONNX and statically quantised to int8 (QDQ,
   per-channel weights, uint8 activations calibrated on CALIBRATION_PHOTOS photos of the
@@ -258,7 +258,7 @@ class CompiledBackbone:
 class OnnxBackbone(CompiledBackbone):
     """An ONNX Runtime session, one call per core at once, each on its caller's thread: the
     embedder's workers each decode, run and pool a chunk of photos, which on two cores embeds
-    1.4-1.6x as many photos a second as one call spread over both (docs/benchmarks.md)."""
+    1.3-1.5x as many photos a second as one call spread over both (docs/benchmarks.md)."""
 
     def __init__(self, reference, model_path, cores=None):
         import onnxruntime
