@@ -139,28 +139,28 @@ class Embedder:
     def vectors_of_files(self, files, chunk=PIPELINE_CHUNK):
         """vectors() of photo files by several workers at once: each decodes and preprocesses
         a chunk of at most `chunk` photos, then runs the backbone on it, so decoding overlaps
-        the backbone. As many workers as the backbone runs calls at once, and at least two;
-        the chunks are made smaller when there would be fewer of them than workers."""
-        workers = max(2, self.backbone.parallel_calls)
-        return self.by_workers(self.vectors_of_chunk, chunks(files, min(chunk, -(-len(files) // workers))), workers)
+        the backbone. As many workers as the backbone runs calls at once, and at least two."""
+        return self.by_workers(self.vectors_of_chunk, files, max(2, self.backbone.parallel_calls), chunk)
 
     def vectors_of_chunk(self, files):
         return self.model.vectors(*self.descriptors_of(*self.prepared(files)))
 
     def vectors_of_views(self, views):
         """vectors() of styled photos, shared among as many workers as the backbone runs calls at once."""
-        workers = self.backbone.parallel_calls
-        return self.by_workers(lambda part: self.vectors(part, styled=True), chunks(views, -(-len(views) // workers)),
-                               workers)
+        return self.by_workers(lambda part: self.vectors(part, styled=True), views, self.backbone.parallel_calls)
 
-    def by_workers(self, embed, parts, workers):
-        """embed(part) of each part, `workers` at a time, their rows concatenated in order. When
-        one part fails, the parts not started yet are dropped and its error is raised."""
+    def by_workers(self, embed, items, workers, largest=None):
+        """embed(part) of each part of `items`, `workers` parts at a time, their rows
+        concatenated in order. The parts hold at most `largest` items, and are smaller where
+        that would leave fewer parts than workers. When one part fails, the parts not started
+        yet are dropped and its error is raised."""
+        size = -(-len(items) // workers)
+        parts = chunks(items, min(size, largest or size))
         with one_blas_thread():
             if not parts:
                 return np.zeros((0, self.model.size), np.float32)
-            if len(parts) < 2 or workers < 2:
-                return np.concatenate([embed(part) for part in parts])
+            if len(parts) < 2:
+                return embed(parts[0])
             pool = ThreadPoolExecutor(max_workers=workers)
             try:
                 return np.concatenate(list(pool.map(embed, parts)))
