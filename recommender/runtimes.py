@@ -18,7 +18,12 @@ RECOMMENDER_RUNTIME (read with a default, so the setting is optional):
   faithful with it (`bf16_faithful`), else in fp32.
 - `auto` (default): on a CUDA GPU torch; on a CPU the backbone's `cpu_runtime` (the fastest
   one that stays faithful, docs/benchmarks.md: openvino-int8 for ResNet-50, onnx-int8 for
-  EfficientNet-Lite0), else onnx-int8, else torch, by what is installed.
+  EfficientNet-Lite0), else onnx-int8, else onnx, else torch, by what is installed and what
+  the CPU can do.
+
+The int8 runtimes run only on CPUs with VNNI (`cpu_has_vnni`): on an AVX2-only CPU their
+products saturate and the vectors drift to cosine 0.965 of the reference, so there `auto`
+takes onnx (fp32, 4.3x torch at batch 16 on 2 AVX2 cores) and asking for int8 gives torch.
 
 Every runtime is faithful to the torch reference (vectors within cosine 0.99 on 500 real
 photos, precision@10 within 0.01: docs/benchmarks.md), as the fp16 autocast on a GPU is, so
@@ -26,14 +31,15 @@ they all share the model's fingerprint: a web process, a CPU worker and a GPU wo
 agree on which vectors to search whatever each runs, and changing the runtime re-embeds
 nothing.
 
-When a runtime's package is not installed (or the model file cannot be built) the runtime
-falls back to torch with a log line.
+When a runtime's package is not installed, the CPU cannot run it faithfully or the model
+file cannot be built, the runtime falls back to torch with a log line.
 """
 import functools
 import hashlib
 import importlib.util
 import logging
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +100,7 @@ def resolve_runtime(backbone_choice, requested=None):
     if requested == "torch" or (requested == "auto" and wants_gpu()):
         return "torch"
     if requested == "auto":
-        usable = [runtime for runtime in (BACKBONES[backbone_choice.name].cpu_runtime, "onnx-int8")
+        usable = [runtime for runtime in (BACKBONES[backbone_choice.name].cpu_runtime, "onnx-int8", "onnx")
                   if not unusable_because(backbone_choice, runtime)]
         return usable[0] if usable else "torch"
     reason = unusable_because(backbone_choice, requested)
@@ -108,12 +114,28 @@ def unusable_because(backbone_choice, runtime):
     """Why this machine cannot run a (non-torch) runtime, or None when it can."""
     if not installed(PACKAGES[runtime]):
         return f"{PACKAGES[runtime]} is not installed (pip install -r requirements.txt)"
+    if is_int8(runtime) and not cpu_has_vnni():
+        return ("this CPU has no VNNI instructions, without which int8 products saturate and the vectors "
+                "drift from the reference (cosine down to 0.965, docs/benchmarks.md)")
     if (backbone_choice.name, backbone_choice.weights_id, runtime) in _failed_builds:
         return "its ONNX model could not be built"
     if not model_path(backbone_choice, runtime).is_file() and not (installed("onnx") and installed("onnxruntime")):
         return (f"{model_path(backbone_choice, runtime)} is missing and the onnx and onnxruntime packages "
                 "(needed to build it) are not both installed")
     return None
+
+
+@functools.cache
+def cpu_has_vnni(cpuinfo=Path("/proc/cpuinfo")):
+    """Whether this CPU has x86's VNNI (AVX-512 VNNI or AVX-VNNI), which multiplies uint8 by
+    int8 and adds into 32 bits. Without it ONNX Runtime and OpenVINO add pairs of those
+    products in 16 bits (AVX2's vpmaddubsw), which saturate. Read from /proc/cpuinfo (Linux);
+    elsewhere the int8 runtimes are not used, since they were measured only on such CPUs."""
+    try:
+        flags = cpuinfo.read_text()
+    except OSError:
+        return False
+    return re.search(r"\b(avx512_vnni|avx_vnni)\b", flags) is not None
 
 
 @functools.cache
