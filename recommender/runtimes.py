@@ -18,13 +18,12 @@ RECOMMENDER_RUNTIME (read with a default, so the setting is optional):
   faithful with it (`bf16_faithful`), else in fp32.
 - `auto` (default): on a CUDA GPU torch; on a CPU the backbone's `cpu_runtime` (the fastest
   one that stays faithful, docs/benchmarks.md: openvino-int8 for ResNet-50, onnx-int8 for
-  EfficientNet-Lite0), else onnx-int8, else torch, by what is installed.
+  EfficientNet-Lite0), else onnx-int8, else onnx, else torch, by what is installed and what
+  the CPU can do.
 
-The int8 model's weights follow the CPU (`int8_weights`): int8 where it has VNNI, which
-multiplies uint8 activations by int8 weights into 32 bits; uint8 elsewhere, since on an
-AVX2-only CPU int8 weights saturate AVX2's 16-bit sums (EfficientNet-Lite0's vectors fell to
-cosine 0.965 of the reference; with uint8 weights 0.994, docs/benchmarks.md). Each kind has
-its own model file.
+The int8 runtimes run only on CPUs with VNNI (`cpu_has_vnni`): on an AVX2-only CPU their
+products saturate and the vectors drift to cosine 0.965 of the reference, so there `auto`
+takes onnx (fp32, 4.3x torch at batch 16 on 2 AVX2 cores) and asking for int8 gives torch.
 
 Every runtime is faithful to the torch reference (vectors within cosine 0.99 on 500 real
 photos, precision@10 within 0.01: docs/benchmarks.md), as the fp16 autocast on a GPU is, so
@@ -32,8 +31,8 @@ they all share the model's fingerprint: a web process, a CPU worker and a GPU wo
 agree on which vectors to search whatever each runs, and changing the runtime re-embeds
 nothing.
 
-When a runtime's package is not installed (or the model file cannot be built) the runtime
-falls back to torch with a log line.
+When a runtime's package is not installed, the CPU cannot run it faithfully or the model
+file cannot be built, the runtime falls back to torch with a log line.
 """
 import functools
 import hashlib
@@ -101,7 +100,7 @@ def resolve_runtime(backbone_choice, requested=None):
     if requested == "torch" or (requested == "auto" and wants_gpu()):
         return "torch"
     if requested == "auto":
-        usable = [runtime for runtime in (BACKBONES[backbone_choice.name].cpu_runtime, "onnx-int8")
+        usable = [runtime for runtime in (BACKBONES[backbone_choice.name].cpu_runtime, "onnx-int8", "onnx")
                   if not unusable_because(backbone_choice, runtime)]
         return usable[0] if usable else "torch"
     reason = unusable_because(backbone_choice, requested)
@@ -115,6 +114,9 @@ def unusable_because(backbone_choice, runtime):
     """Why this machine cannot run a (non-torch) runtime, or None when it can."""
     if not installed(PACKAGES[runtime]):
         return f"{PACKAGES[runtime]} is not installed (pip install -r requirements.txt)"
+    if is_int8(runtime) and not cpu_has_vnni():
+        return ("this CPU has no VNNI instructions, without which int8 products saturate and the vectors "
+                "drift from the reference (cosine down to 0.965, docs/benchmarks.md)")
     if (backbone_choice.name, backbone_choice.weights_id, runtime) in _failed_builds:
         return "its ONNX model could not be built"
     if not model_path(backbone_choice, runtime).is_file() and not (installed("onnx") and installed("onnxruntime")):
@@ -125,18 +127,15 @@ def unusable_because(backbone_choice, runtime):
 
 @functools.cache
 def cpu_has_vnni(cpuinfo=Path("/proc/cpuinfo")):
-    """Whether this CPU has x86's VNNI (AVX-512 VNNI or AVX-VNNI), read from /proc/cpuinfo
-    (Linux; elsewhere taken as no)."""
+    """Whether this CPU has x86's VNNI (AVX-512 VNNI or AVX-VNNI), which multiplies uint8 by
+    int8 and adds into 32 bits. Without it ONNX Runtime and OpenVINO add pairs of those
+    products in 16 bits (AVX2's vpmaddubsw), which saturate. Read from /proc/cpuinfo (Linux);
+    elsewhere the int8 runtimes are not used, since they were measured only on such CPUs."""
     try:
         flags = cpuinfo.read_text()
     except OSError:
         return False
     return re.search(r"\b(avx512_vnni|avx_vnni)\b", flags) is not None
-
-
-def int8_weights():
-    """The int8 model's weight type on this CPU (the module's docstring)."""
-    return "int8" if cpu_has_vnni() else "uint8"
 
 
 @functools.cache
@@ -153,12 +152,10 @@ def is_int8(runtime):
 
 
 def model_path(backbone_choice, runtime):
-    """Both int8 runtimes read the same file, one for each kind of int8 weights."""
+    """Both int8 runtimes read the same file."""
     from .preprocessing import PREPROCESSING_VERSION
 
-    weights = "" if int8_weights() == "int8" else "u8"
-    kind = (f"-int8{weights}q{QUANTISATION_VERSION}c{calibration_id()}" if is_int8(runtime)
-            else f"-fp32q{QUANTISATION_VERSION}")
+    kind = f"-int8q{QUANTISATION_VERSION}c{calibration_id()}" if is_int8(runtime) else f"-fp32q{QUANTISATION_VERSION}"
     return model_dir() / f"{backbone_choice.name}-{backbone_choice.weights_id}-p{PREPROCESSING_VERSION}{kind}.onnx"
 
 
@@ -185,10 +182,9 @@ def export_onnx(backbone, path, input_size=224):
     return path
 
 
-def quantise_int8(fp32_path, int8_path, batches, fp32_layers=(), weights="int8"):
-    """Static QDQ quantisation: per-channel `weights` ("int8": VNNI's U8S8, or "uint8"),
-    uint8 activations; the nodes of the modules named in fp32_layers (ONNX names them
-    /module/...) stay fp32."""
+def quantise_int8(fp32_path, int8_path, batches, fp32_layers=()):
+    """Static QDQ quantisation: int8 per-channel weights, uint8 activations (VNNI's U8S8);
+    the nodes of the modules named in fp32_layers (ONNX names them /module/...) stay fp32."""
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -206,8 +202,7 @@ def quantise_int8(fp32_path, int8_path, batches, fp32_layers=(), weights="int8")
     kept = [node.name for node in onnx.load(str(prepared)).graph.node
             if any(node.name.startswith(f"/{layer}/") for layer in fp32_layers)]
     quantize_static(str(prepared), str(int8_path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8,
-                    weight_type=QuantType.QInt8 if weights == "int8" else QuantType.QUInt8, nodes_to_exclude=kept)
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=kept)
     prepared.unlink(missing_ok=True)
     return int8_path
 
@@ -232,22 +227,20 @@ def build_fp32_model(backbone, path):
     return path
 
 
-def build_int8_model(backbone, path, files, weights=None):
-    """Export and quantise `backbone` into `path` with `weights` (default: this CPU's kind),
-    calibrated on the photo files (reproducible: same weights, same photos, same versions ->
-    same file)."""
+def build_int8_model(backbone, path, files):
+    """Export and quantise `backbone` into `path`, calibrated on the photo files (reproducible:
+    same weights, same photos, same versions -> same file)."""
     batches = [batch.numpy() for batch in calibration_batches(backbone, files)]
 
     def write(partial):
         fp32 = partial.with_suffix(".fp32.onnx")
         try:
-            quantise_int8(export_onnx(backbone, fp32), partial, batches, backbone.fp32_layers,
-                          weights or int8_weights())
+            quantise_int8(export_onnx(backbone, fp32), partial, batches, backbone.fp32_layers)
         finally:
             fp32.unlink(missing_ok=True)
 
     written_atomically(path, write)
-    logger.info("Built %s (%s weights, calibrated on %s photos)", path, weights or int8_weights(), len(files))
+    logger.info("Built %s (int8, calibrated on %s photos)", path, len(files))
     return path
 
 
