@@ -1,6 +1,7 @@
 """Writes of the recommender: computing stored vectors and publishing the vector index."""
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,6 +14,7 @@ from catalog.models import ProductImage
 
 from . import snapshots
 from .embedding import embed_files, fingerprint, vector_model
+from .embedding_processes import embedding_executor, processes_for
 from .index import CorruptIndex, build_index
 from .models import ImageEmbedding
 
@@ -54,12 +56,13 @@ def images_pending(model_fingerprint):
 
 
 def embeddings_update(*, backbone=None, image_ids=None, batch_size=32, progress=False, retry_failed=True,
-                      limit=None):
+                      limit=None, processes=1):
     """Compute the missing or stale vectors (of `image_ids`, or of every photo; at most `limit`).
 
     Each batch is stored as it is done, so an interrupted run resumes where it stopped. A
     photo that cannot be read is recorded as failed with its error. Without retry_failed,
-    photos that failed MAX_ATTEMPTS times are skipped.
+    photos that failed MAX_ATTEMPTS times are skipped. `processes`: how many worker processes
+    embed (recommender.embedding_processes); None: as many as pay for this run.
     """
     model_fingerprint = fingerprint(backbone)
     pending = (images_without_current_vector if retry_failed else images_pending)(model_fingerprint)
@@ -69,30 +72,48 @@ def embeddings_update(*, backbone=None, image_ids=None, batch_size=32, progress=
         pending = pending[:limit]
     report = EmbedReport(model_fingerprint)
     pending_ids = list(pending.values_list("id", flat=True))
-    with tqdm(total=len(pending_ids), desc="Embedding", unit=" photos", disable=not progress) as bar:
+    processes = processes_for(len(pending_ids)) if processes is None else processes
+    with (tqdm(total=len(pending_ids), desc="Embedding", unit=" photos", disable=not progress) as bar,
+          embedding_executor(backbone, processes) as executor):
+        in_flight = deque()  # (photos, their vectors to come): a batch for each process, and one more
         for start in range(0, len(pending_ids), batch_size):
             images = list(ProductImage.objects.filter(id__in=pending_ids[start:start + batch_size]))
-            readable = embed_batch(images, backbone, report)
-            report.embedded += len(readable)
-            bar.update(len(images))
+            in_flight.append((images, executor.submit(embed_files, photo_paths(images), backbone)))
+            if len(in_flight) > processes:
+                store_batch(*in_flight.popleft(), executor, backbone, report, bar)
+        while in_flight:
+            store_batch(*in_flight.popleft(), executor, backbone, report, bar)
     return report
 
 
-def embed_batch(images, backbone, report):
-    """Embed and store a batch; a file that cannot be read is embedded alone to find it."""
+def photo_paths(images):
+    return [image.image.path for image in images]
+
+
+def store_batch(images, future, executor, backbone, report, bar):
+    """Store a batch's vectors once embedded (`future`); when one of its files cannot be read,
+    embed the photos one by one to find it."""
     try:
-        vectors = embed_files([image.image.path for image in images], backbone)
-    except (OSError, ValueError) as error:
-        if len(images) == 1:
-            record_failure(images[0], report.fingerprint, error)
-            report.failed.append((images[0].id, str(error)))
-            return []
-        readable = []
+        vectors = future.result()
+    except (OSError, ValueError):
         for image in images:
-            readable += embed_batch([image], backbone, report)
-        return readable
-    store_vectors(images, vectors, report.fingerprint)
-    return images
+            store_alone(image, executor, backbone, report)
+    else:
+        store_vectors(images, vectors, report.fingerprint)
+        report.embedded += len(images)
+    bar.update(len(images))
+
+
+def store_alone(image, executor, backbone, report):
+    """Embed and store one photo, or record why it cannot be read."""
+    try:
+        vectors = executor.submit(embed_files, photo_paths([image]), backbone).result()
+    except (OSError, ValueError) as error:
+        record_failure(image, report.fingerprint, error)
+        report.failed.append((image.id, str(error)))
+        return
+    store_vectors([image], vectors, report.fingerprint)
+    report.embedded += 1
 
 
 def store_vectors(images, vectors, model_fingerprint):

@@ -104,7 +104,7 @@ def test_a_photo_that_cannot_be_read_stops_the_workers_with_its_error(tmp_path):
     backbone = runtimes.OnnxBackbone(reference, runtimes.model_file(reference, choose_backbone(), "onnx"), cores=2)
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"not a photo")
-    with pytest.raises(OSError):  # services.embed_batch then embeds the photos one by one to find it
+    with pytest.raises(OSError):  # services.store_batch then embeds the photos one by one to find it
         Embedder(backbone, vector_model(None, "torch")).vectors_of_files([*PHOTOS[:3], broken, *PHOTOS[3:]], chunk=2)
 
 

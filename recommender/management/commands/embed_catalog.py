@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from recommender.backbones import BACKBONE_NAMES
+from recommender.embedding_processes import most_processes
 from recommender.services import embeddings_update
 
 SHOWN_FAILURES = 20
@@ -13,12 +14,19 @@ class Command(BaseCommand):
         parser.add_argument("--backbone", choices=("auto", *BACKBONE_NAMES),
                             help="default: the RECOMMENDER_BACKBONE setting")
         parser.add_argument("--batch-size", type=int, default=32)
+        parser.add_argument("--processes", type=int,
+                            help="worker processes that embed, each on its own core (default: one per core "
+                                 "for runs of 512 photos or more on a CPU, else 1)")
         parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
-    def handle(self, *args, backbone, batch_size, no_progress, **options):
+    def handle(self, *args, backbone, batch_size, processes, no_progress, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
-        report = embeddings_update(backbone=backbone, batch_size=batch_size, progress=not no_progress)
+        if processes is not None and not 1 <= processes <= most_processes():
+            raise CommandError(f"--processes must be between 1 and {most_processes()}: one per core this process "
+                               "may use (1 where processes cannot be pinned to cores).")
+        report = embeddings_update(backbone=backbone, batch_size=batch_size, progress=not no_progress,
+                                   processes=processes)
         self.stdout.write(f"{report.embedded} photo(s) embedded with {report.fingerprint}, "
                           f"{len(report.failed)} failed.")
         for image_id, error in report.failed[:SHOWN_FAILURES]:

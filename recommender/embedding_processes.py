@@ -1,0 +1,72 @@
+"""Embedding a large run of photos (embed_catalog) in one process per core.
+
+Threads in one process lose 10-20% of two cores to Python's GIL in the work around the
+backbone (decoding, pooling, projection); processes pinned one to a core do not
+(docs/benchmarks.md). Each process loads its own embedder, which takes a few seconds, so
+runs of fewer than MIN_PHOTOS photos and GPU runs embed in-process, as do Celery's tasks
+(services.embeddings_update embeds in-process unless asked).
+"""
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+from django.conf import settings
+
+from .runtimes import available_cores, wants_gpu
+
+MIN_PHOTOS = 512
+# What makes the embedder: a worker process takes the caller's values, whatever its own
+# environment or a test changed.
+EMBEDDER_SETTINGS = ("RECOMMENDER_BACKBONE", "RECOMMENDER_RESNET50_WEIGHTS", "RECOMMENDER_DEVICE",
+                     "RECOMMENDER_RUNTIME", "RECOMMENDER_MODEL_DIR")
+
+
+def most_processes():
+    """One a core; one where a process cannot be pinned to a core (not Linux)."""
+    return available_cores() if hasattr(os, "sched_setaffinity") else 1
+
+
+def processes_for(photo_count):
+    """One process per core for a run of `photo_count` photos on a CPU, where it pays; else 1."""
+    return 1 if photo_count < MIN_PHOTOS or wants_gpu() else most_processes()
+
+
+def embedding_executor(backbone_name, processes):
+    """An executor to submit recommender.embedding.embed_files to: `processes` worker processes,
+    each pinned to its own core, or one thread of this process (which overlaps the caller's
+    own work, storing the last batch, with the embedding)."""
+    if processes <= 1:
+        return ThreadPoolExecutor(max_workers=1)
+    embedder_settings = {name: getattr(settings, name) for name in EMBEDDER_SETTINGS}
+    return pinned_processes(processes, load_embedder, (backbone_name, embedder_settings))
+
+
+def pinned_processes(processes, initializer, initargs):
+    """A pool of `processes` new processes, each pinned to its own core of this process's,
+    then running initializer(*initargs)."""
+    context = multiprocessing.get_context("spawn")  # forking a process that runs torch's threads can hang
+    cores = context.Queue()
+    for core in sorted(os.sched_getaffinity(0))[:processes]:
+        cores.put(core)
+    return ProcessPoolExecutor(processes, mp_context=context, initializer=start_pinned,
+                               initargs=(cores, initializer, initargs))
+
+
+def start_pinned(cores, initializer, initargs):
+    os.sched_setaffinity(0, {cores.get()})
+    import torch
+
+    torch.set_num_threads(1)
+    initializer(*initargs)
+
+
+def load_embedder(backbone_name, embedder_settings):
+    """In a new worker process: the caller's settings, then the embedder loaded once."""
+    import django
+
+    django.setup()
+    for name, value in embedder_settings.items():
+        setattr(settings, name, value)
+    from .embedding import default_embedder
+
+    default_embedder(backbone_name)
