@@ -1,7 +1,8 @@
 """Embedding throughput: the PyTorch fp32 reference against the fast runtimes, side by side.
 
     python benchmarks/embed_throughput.py [--backbones efficientnet_lite0,resnet50]
-        [--threads 1,2] [--batches 1,16] [--images 48] [--quality-images 500] [--device cpu|cuda]
+        [--runtimes "onnx fp32,onnx int8,openvino int8"] [--threads 1,2] [--batches 1,16]
+        [--images 48] [--quality-images 500] [--device cpu|cuda]
 
 End to end from JPEG files: decode, catalogue_style, square 224, foreground masks, colour
 signature, backbone, pooling and projection (the stored vectors). For each backbone, number
@@ -181,6 +182,7 @@ def cosines(a, b):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backbones", default="efficientnet_lite0,resnet50")
+    parser.add_argument("--runtimes", default="onnx fp32,onnx int8,openvino int8", help="the CPU rows to time")
     parser.add_argument("--threads", default="1,2", help="comma-separated; ignored on cuda")
     parser.add_argument("--batches", default="1,16")
     parser.add_argument("--images", type=int, default=128, help="timed photos per row")
@@ -205,7 +207,8 @@ def main():
             reference.half_on_gpu = False  # the fp32 baseline on the same GPU
             fasts = {"cuda fp16": lambda threads: Embedder(backbone, model)}  # feature_maps autocasts on cuda
         else:
-            fasts = cpu_engines(backbone, model, workdir, name, label)
+            fasts = {fast_name: make for fast_name, make in cpu_engines(backbone, model, workdir, name, label).items()
+                     if fast_name in args.runtimes.split(",")}
         for threads in threads_list:
             if args.device == "cpu":
                 pin(threads)
@@ -242,7 +245,8 @@ def one_process_per_thread_count(threads_list, args):
     rows, quality = [], []
     for threads in threads_list:
         quality_images = args.quality_images if threads == max(threads_list) else 0  # once, on every core
-        command = [sys.executable, __file__, "--backbones", args.backbones, "--batches", args.batches,
+        command = [sys.executable, __file__, "--backbones", args.backbones, "--runtimes", args.runtimes,
+                   "--batches", args.batches,
                    "--images", str(args.images), "--repeats", str(args.repeats), "--dataset", str(args.dataset),
                    "--threads", str(threads), "--quality-images", str(quality_images)]
         result = json.loads(subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout)
