@@ -64,6 +64,7 @@ from recommender.embedding import Embedder, VectorModel, read_photos, vector_mod
 from recommender.evaluation import evaluate  # noqa: E402
 
 DATASET = Path("/work/shared/datasets/fashion-products")
+CPU_RUNTIMES = ("onnx fp32", "onnx int8", "openvino int8")  # the rows of cpu_engines
 
 
 def sample(dataset, count):
@@ -182,7 +183,7 @@ def cosines(a, b):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backbones", default="efficientnet_lite0,resnet50")
-    parser.add_argument("--runtimes", default="onnx fp32,onnx int8,openvino int8", help="the CPU rows to time")
+    parser.add_argument("--runtimes", default=",".join(CPU_RUNTIMES), help="the CPU rows to time")
     parser.add_argument("--threads", default="1,2", help="comma-separated; ignored on cuda")
     parser.add_argument("--batches", default="1,16")
     parser.add_argument("--images", type=int, default=128, help="timed photos per row")
@@ -192,6 +193,10 @@ def main():
     parser.add_argument("--dataset", type=Path, default=DATASET)
     args = parser.parse_args()
     threads_list = [int(n) for n in args.threads.split(",")] if args.device == "cpu" else [os.cpu_count()]
+    chosen_runtimes = [name.strip() for name in args.runtimes.split(",")]
+    unknown = set(chosen_runtimes) - set(CPU_RUNTIMES)
+    if unknown:
+        parser.error(f"--runtimes: unknown {', '.join(sorted(unknown))}; choose from {', '.join(CPU_RUNTIMES)}")
     if len(threads_list) > 1:
         return one_process_per_thread_count(threads_list, args)
     files, labels = sample(args.dataset, max(args.images, args.quality_images))
@@ -208,7 +213,7 @@ def main():
             fasts = {"cuda fp16": lambda threads: Embedder(backbone, model)}  # feature_maps autocasts on cuda
         else:
             fasts = {fast_name: make for fast_name, make in cpu_engines(backbone, model, workdir, name, label).items()
-                     if fast_name in args.runtimes.split(",")}
+                     if fast_name in chosen_runtimes}
         for threads in threads_list:
             if args.device == "cpu":
                 pin(threads)

@@ -11,6 +11,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from .runtimes import available_cores, wants_gpu
 
@@ -31,14 +32,17 @@ def processes_for(photo_count):
     return 1 if photo_count < MIN_PHOTOS or wants_gpu() else most_processes()
 
 
-def embedding_executor(backbone_name, processes):
+def embedding_executor(backbone_name, processes, model_fingerprint):
     """An executor to submit recommender.embedding.embed_files to: `processes` worker processes,
     each pinned to its own core, or one thread of this process (which overlaps the caller's
-    own work, storing the last batch, with the embedding)."""
-    if processes <= 1:
+    own work, storing the last batch, with the embedding). The workers check that they make
+    the vectors of `model_fingerprint`, the one the caller stores them under."""
+    if not 1 <= processes <= most_processes():
+        raise ValueError(f"{processes} worker processes: use 1 to {most_processes()}, one a core at most.")
+    if processes == 1:
         return ThreadPoolExecutor(max_workers=1)
     embedder_settings = {name: getattr(settings, name) for name in EMBEDDER_SETTINGS}
-    return pinned_processes(processes, load_embedder, (backbone_name, embedder_settings))
+    return pinned_processes(processes, load_embedder, (backbone_name, embedder_settings, model_fingerprint))
 
 
 def pinned_processes(processes, initializer, initargs):
@@ -60,13 +64,16 @@ def start_pinned(cores, initializer, initargs):
     initializer(*initargs)
 
 
-def load_embedder(backbone_name, embedder_settings):
+def load_embedder(backbone_name, embedder_settings, model_fingerprint):
     """In a new worker process: the caller's settings, then the embedder loaded once."""
     import django
 
     django.setup()
     for name, value in embedder_settings.items():
         setattr(settings, name, value)
-    from .embedding import default_embedder
+    from .embedding import default_embedder, fingerprint
 
+    if fingerprint(backbone_name) != model_fingerprint:
+        raise ImproperlyConfigured(f"This worker process would make the vectors of {fingerprint(backbone_name)}, "
+                                   f"not those of {model_fingerprint}: check its environment.")
     default_embedder(backbone_name)

@@ -13,6 +13,7 @@ from tqdm import tqdm
 from catalog.models import ProductImage
 
 from . import snapshots
+from .backbones import choose_backbone
 from .embedding import embed_files, fingerprint, vector_model
 from .embedding_processes import embedding_executor, processes_for
 from .index import CorruptIndex, build_index
@@ -64,6 +65,7 @@ def embeddings_update(*, backbone=None, image_ids=None, batch_size=32, progress=
     photos that failed MAX_ATTEMPTS times are skipped. `processes`: how many worker processes
     embed (recommender.embedding_processes); None: as many as pay for this run.
     """
+    backbone = choose_backbone(backbone).name  # worker processes embed with the very backbone named here
     model_fingerprint = fingerprint(backbone)
     pending = (images_without_current_vector if retry_failed else images_pending)(model_fingerprint)
     if image_ids is not None:
@@ -73,16 +75,19 @@ def embeddings_update(*, backbone=None, image_ids=None, batch_size=32, progress=
     report = EmbedReport(model_fingerprint)
     pending_ids = list(pending.values_list("id", flat=True))
     processes = processes_for(len(pending_ids)) if processes is None else processes
-    with (tqdm(total=len(pending_ids), desc="Embedding", unit=" photos", disable=not progress) as bar,
-          embedding_executor(backbone, processes) as executor):
-        in_flight = deque()  # (photos, their vectors to come): a batch for each process, and one more
-        for start in range(0, len(pending_ids), batch_size):
-            images = list(ProductImage.objects.filter(id__in=pending_ids[start:start + batch_size]))
-            in_flight.append((images, executor.submit(embed_files, photo_paths(images), backbone)))
-            if len(in_flight) > processes:
+    executor = embedding_executor(backbone, processes, model_fingerprint)
+    try:
+        with tqdm(total=len(pending_ids), desc="Embedding", unit=" photos", disable=not progress) as bar:
+            in_flight = deque()  # (photos, their vectors to come): a batch for each process, and one more
+            for start in range(0, len(pending_ids), batch_size):
+                images = list(ProductImage.objects.filter(id__in=pending_ids[start:start + batch_size]))
+                in_flight.append((images, executor.submit(embed_files, photo_paths(images), backbone)))
+                if len(in_flight) > processes:
+                    store_batch(*in_flight.popleft(), executor, backbone, report, bar)
+            while in_flight:
                 store_batch(*in_flight.popleft(), executor, backbone, report, bar)
-        while in_flight:
-            store_batch(*in_flight.popleft(), executor, backbone, report, bar)
+    finally:
+        executor.shutdown(cancel_futures=True)  # after an error or Ctrl-C, batches not started are dropped
     return report
 
 

@@ -1,3 +1,5 @@
+from concurrent.futures.process import BrokenProcessPool
+
 from django.core.management.base import BaseCommand, CommandError
 
 from recommender.backbones import BACKBONE_NAMES
@@ -25,8 +27,12 @@ class Command(BaseCommand):
         if processes is not None and not 1 <= processes <= most_processes():
             raise CommandError(f"--processes must be between 1 and {most_processes()}: one per core this process "
                                "may use (1 where processes cannot be pinned to cores).")
-        report = embeddings_update(backbone=backbone, batch_size=batch_size, progress=not no_progress,
-                                   processes=processes)
+        try:
+            report = embeddings_update(backbone=backbone, batch_size=batch_size, progress=not no_progress,
+                                       processes=processes)
+        except BrokenProcessPool as error:
+            raise CommandError(f"A worker process stopped ({error}; its error is above). The photos embedded so "
+                               "far are stored: run the command again to go on.") from error
         self.stdout.write(f"{report.embedded} photo(s) embedded with {report.fingerprint}, "
                           f"{len(report.failed)} failed.")
         for image_id, error in report.failed[:SHOWN_FAILURES]:
