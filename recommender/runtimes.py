@@ -256,8 +256,15 @@ def model_file(backbone, backbone_choice, runtime):
     return path
 
 
-def available_cores():
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+def available_cores(cpu_max=Path("/sys/fs/cgroup/cpu.max")):
+    """The cores this process may use: its CPU affinity, capped by a cgroup v2 CPU quota (a
+    container's --cpus, which the affinity does not show), rounded up."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()
+        return max(1, min(cores, -(-int(quota) // int(period))))
+    except (OSError, ValueError):  # no cgroup v2 file, or "max": no quota
+        return cores
 
 
 class CompiledBackbone:

@@ -77,6 +77,17 @@ def test_vnni_is_read_from_the_cpus_flags(tmp_path):
     assert runtimes.cpu_has_vnni(tmp_path / "missing") is False  # no /proc/cpuinfo: not Linux
 
 
+def test_a_containers_cpu_quota_caps_the_cores(tmp_path):
+    cpu_max = tmp_path / "cpu.max"
+    every_core = runtimes.available_cores(tmp_path / "missing")  # no cgroup v2 file: the affinity
+    cpu_max.write_text("max 100000\n")  # no quota
+    assert runtimes.available_cores(cpu_max) == every_core
+    cpu_max.write_text("100000 100000\n")  # --cpus=1
+    assert runtimes.available_cores(cpu_max) == 1
+    cpu_max.write_text("50000 100000\n")  # --cpus=0.5
+    assert runtimes.available_cores(cpu_max) == 1
+
+
 def test_onnx_fp32_gives_the_reference_vectors_under_the_same_fingerprint(settings):
     reference = torch_vectors()
     settings.RECOMMENDER_RUNTIME = "onnx"
