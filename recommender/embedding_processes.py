@@ -41,39 +41,29 @@ def embedding_executor(backbone_name, processes, model_fingerprint):
         raise ValueError(f"{processes} worker processes: use 1 to {most_processes()}, one a core at most.")
     if processes == 1:
         return ThreadPoolExecutor(max_workers=1)
-    embedder_settings = {name: getattr(settings, name) for name in EMBEDDER_SETTINGS}
-    return pinned_processes(processes, load_embedder, (backbone_name, embedder_settings, model_fingerprint))
-
-
-def pinned_processes(processes, initializer, initargs):
-    """A pool of `processes` new processes, each pinned to its own core of this process's,
-    then running initializer(*initargs)."""
     context = multiprocessing.get_context("spawn")  # forking a process that runs torch's threads can hang
     cores = context.Queue()
     for core in sorted(os.sched_getaffinity(0))[:processes]:
         cores.put(core)
-    return ProcessPoolExecutor(processes, mp_context=context, initializer=start_pinned,
-                               initargs=(cores, initializer, initargs))
+    embedder_settings = {name: getattr(settings, name) for name in EMBEDDER_SETTINGS}
+    return ProcessPoolExecutor(processes, mp_context=context, initializer=start_worker,
+                               initargs=(cores, backbone_name, embedder_settings, model_fingerprint))
 
 
-def start_pinned(cores, initializer, initargs):
+def start_worker(cores, backbone_name, embedder_settings, model_fingerprint):
+    """In a new worker process: take a core, then the caller's settings, then load the embedder once."""
     os.sched_setaffinity(0, {cores.get()})
+    import django
     import torch
 
     torch.set_num_threads(1)
-    initializer(*initargs)
-
-
-def load_embedder(backbone_name, embedder_settings, model_fingerprint):
-    """In a new worker process: the caller's settings, then the embedder loaded once."""
-    import django
-
     django.setup()
     for name, value in embedder_settings.items():
         setattr(settings, name, value)
     from .embedding import default_embedder, fingerprint
 
-    if fingerprint(backbone_name) != model_fingerprint:
-        raise ImproperlyConfigured(f"This worker process would make the vectors of {fingerprint(backbone_name)}, "
+    worker_fingerprint = fingerprint(backbone_name)
+    if worker_fingerprint != model_fingerprint:
+        raise ImproperlyConfigured(f"This worker process would make the vectors of {worker_fingerprint}, "
                                    f"not those of {model_fingerprint}: check its environment.")
     default_embedder(backbone_name)

@@ -23,8 +23,8 @@ RECOMMENDER_RUNTIME (read with a default, so the setting is optional):
 
 The int8 runtimes run only on CPUs with VNNI (`cpu_has_vnni`): on an AVX2-only CPU their
 products saturate and the vectors drift to cosine 0.965 of the reference (elsewhere, ARM or
-not Linux, int8 is unmeasured). Without VNNI `auto` takes onnx (fp32: 1.8-3.5x torch for EfficientNet-Lite0, 1.7-2.0x for ResNet-50 on 2 AVX2
-cores) and asking for int8 gives torch.
+not Linux, int8 is unmeasured). Without VNNI `auto` takes onnx (fp32: 1.8-3.5x torch for
+EfficientNet-Lite0, 1.7-2.0x for ResNet-50 on 2 AVX2 cores) and asking for int8 gives torch.
 
 Every runtime is faithful to the torch reference (vectors within cosine 0.99 on 500 real
 photos, precision@10 within 0.01: docs/benchmarks.md), as the fp16 autocast on a GPU is, so
