@@ -247,10 +247,8 @@ def default_embedder(backbone_name=None):
 @functools.cache
 def _embedder(backbone_name, runtime):
     choice = choose_backbone(backbone_name)
-    backbone = runtime_backbone(load_backbone(backbone_name), choice, runtime)
-    # A runtime that could not start falls back to torch (the model says which runtime runs).
-    return Embedder(backbone, vector_model(backbone_name, "torch" if backbone is load_backbone(backbone_name)
-                                           else runtime))
+    backbone, runtime = runtime_backbone(load_backbone(backbone_name), choice, runtime)  # the runtime that started
+    return Embedder(backbone, _vector_model(choice.name, runtime))
 
 
 def read_photos(files):

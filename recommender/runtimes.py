@@ -24,7 +24,7 @@ RECOMMENDER_RUNTIME (read with a default, so the setting is optional):
 The int8 runtimes run only on CPUs with VNNI (`cpu_has_vnni`): on an AVX2-only CPU their
 products saturate and the vectors drift to cosine 0.965 of the reference (elsewhere, ARM or
 not Linux, int8 is unmeasured). Without VNNI `auto` takes onnx (fp32: 1.8-3.5x torch for
-EfficientNet-Lite0, 1.7-2.0x for ResNet-50 on 2 AVX2 cores) and asking for int8 gives torch.
+EfficientNet-Lite0, 1.7-2.0x for ResNet-50 on 2 AVX2 cores), as does asking for int8.
 
 Every runtime is faithful to the torch reference (vectors within cosine 0.99 on 500 real
 photos, precision@10 within 0.01: docs/benchmarks.md), as the fp16 autocast on a GPU is, so
@@ -32,8 +32,9 @@ they all share the model's fingerprint: a web process, a CPU worker and a GPU wo
 agree on which vectors to search whatever each runs, and changing the runtime re-embeds
 nothing.
 
-When a runtime's package is not installed, the CPU cannot run it faithfully or the model
-file cannot be built, the runtime falls back to torch with a log line.
+When the runtime asked for cannot run here (its package is not installed, the CPU cannot
+run it faithfully, its model file cannot be built or loaded), the one `auto` picks runs
+instead (torch when no other can), with a log line.
 """
 import functools
 import hashlib
@@ -47,6 +48,7 @@ import numpy as np
 from django.conf import settings
 
 from .backbones import BACKBONES, default_device
+from .file_lock import exclusive_lock
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +108,9 @@ def resolve_runtime(backbone_choice, requested=None):
         return usable[0] if usable else "torch"
     reason = unusable_because(backbone_choice, requested)
     if reason:
-        logger.warning("RECOMMENDER_RUNTIME=%s: %s; using torch.", requested, reason)
-        return "torch"
+        fallback = resolve_runtime(backbone_choice, "auto")
+        logger.warning("RECOMMENDER_RUNTIME=%s: %s; using %s.", requested, reason, fallback)
+        return fallback
     return requested
 
 
@@ -246,13 +249,18 @@ def build_int8_model(backbone, path, files):
 
 
 def model_file(backbone, backbone_choice, runtime):
-    """The ONNX file of a backbone for a runtime, built here the first time."""
+    """The ONNX file of a backbone for a runtime, built here the first time. One process
+    builds it; the others that need it meanwhile (embed_catalog's worker processes, Celery
+    workers) wait for it rather than each spending minutes building the same file."""
     path = model_path(backbone_choice, runtime)
-    if not path.is_file():
-        if is_int8(runtime):
-            build_int8_model(backbone, path, calibration_files())
-        else:
-            build_fp32_model(backbone, path)
+    if path.is_file():
+        return path
+    with exclusive_lock(path.with_suffix(".lock")):
+        if not path.is_file():
+            if is_int8(runtime):
+                build_int8_model(backbone, path, calibration_files())
+            else:
+                build_fp32_model(backbone, path)
     return path
 
 
@@ -338,12 +346,14 @@ ENGINES = {"onnx": OnnxBackbone, "onnx-int8": OnnxBackbone, "openvino-int8": Ope
 
 
 def runtime_backbone(backbone, backbone_choice, runtime):
-    """The backbone to embed with for a resolved runtime; torch when the int8 model cannot be had."""
+    """(The backbone to embed with, its runtime) for a resolved runtime. When the runtime's
+    model cannot be built or loaded, the one `auto` picks without it, down to torch."""
     if runtime == "torch":
-        return backbone
+        return backbone, runtime
     try:
-        return ENGINES[runtime](backbone, model_file(backbone, backbone_choice, runtime))
+        return ENGINES[runtime](backbone, model_file(backbone, backbone_choice, runtime)), runtime
     except Exception:  # noqa: BLE001 - any failure to build or load: the fp32 reference still works
-        logger.exception("Cannot use the %s model of %s; using torch.", runtime, backbone_choice.name)
         _failed_builds.add((backbone_choice.name, backbone_choice.weights_id, runtime))
-        return backbone
+        fallback = resolve_runtime(backbone_choice, "auto")
+        logger.exception("Cannot use the %s model of %s; using %s.", runtime, backbone_choice.name, fallback)
+        return runtime_backbone(backbone, backbone_choice, fallback)

@@ -4,14 +4,13 @@ Writers publish a new version (atomic write, then the older files are pruned) un
 file lock; readers load the newest version and look for a newer one at most once a
 second. The files are derived data: any of them can be deleted and rebuilt.
 """
-import fcntl
 import re
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 
+from .file_lock import exclusive_lock
 from .index import load_index
 
 VERSION_FILE = re.compile(r"^v(\d{8})\.faiss$")
@@ -38,17 +37,9 @@ def latest_version(fingerprint):
     return found[-1] if found else (0, None)
 
 
-@contextmanager
 def writer_lock(fingerprint):
     """Serialise writers of one fingerprint's index (other processes included)."""
-    folder = snapshot_dir(fingerprint)
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return exclusive_lock(snapshot_dir(fingerprint) / ".lock")
 
 
 def publish(fingerprint, index):

@@ -64,8 +64,8 @@ def test_a_cpu_without_vnni_gets_no_int8_runtime(settings, monkeypatch, caplog):
     monkeypatch.setattr(runtimes, "cpu_has_vnni", lambda: False)
     settings.RECOMMENDER_DEVICE = "cpu"
     assert runtimes.resolve_runtime(choose_backbone("efficientnet_lite0"), "auto") == "onnx"
-    assert runtimes.resolve_runtime(choose_backbone("efficientnet_lite0"), "onnx-int8") == "torch"
-    assert "this CPU has no VNNI instructions" in caplog.text
+    assert runtimes.resolve_runtime(choose_backbone("efficientnet_lite0"), "onnx-int8") == "onnx"  # as auto
+    assert "this CPU has no VNNI instructions" in caplog.text and "using onnx" in caplog.text
 
 
 def test_vnni_is_read_from_the_cpus_flags(tmp_path):
@@ -176,6 +176,25 @@ def test_the_int8_model_keeps_the_backbones_sensitive_layers_in_fp32(settings, m
     assert "DequantizeLinear" in convs["/conv_head/Conv"]  # int8 weights and input
 
 
+def test_processes_that_need_a_missing_model_at_once_build_it_once(settings, monkeypatch):
+    settings.RECOMMENDER_MODEL_DIR = settings.RECOMMENDER_MODEL_DIR / "built-once"
+    builds = []
+
+    def slow_build(backbone, path):
+        builds.append(path)
+        time.sleep(0.3)  # the others ask meanwhile
+        path.write_bytes(b"model")
+
+    monkeypatch.setattr(runtimes, "build_fp32_model", slow_build)
+    # flock locks each open file, so threads contend for it as processes do.
+    threads = [threading.Thread(target=runtimes.model_file, args=(None, choose_backbone(), "onnx")) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert builds == [runtimes.model_path(choose_backbone(), "onnx")]
+
+
 def test_without_the_runtime_packages_the_runtime_falls_back_to_torch(settings, monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # "import onnxruntime" now fails
     monkeypatch.setitem(sys.modules, "openvino", None)
@@ -186,16 +205,22 @@ def test_without_the_runtime_packages_the_runtime_falls_back_to_torch(settings, 
     assert "onnxruntime is not installed" in caplog.text and "openvino is not installed" in caplog.text
 
 
-def test_a_model_that_cannot_be_built_falls_back_to_torch(settings, monkeypatch, caplog):
+def test_a_model_that_cannot_be_built_gives_way_to_the_next_runtime(settings, monkeypatch, caplog):
     monkeypatch.setattr(runtimes, "cpu_has_vnni", lambda: True)
     settings.RECOMMENDER_RUNTIME = "onnx-int8"
     settings.RECOMMENDER_MODEL_DIR = settings.RECOMMENDER_MODEL_DIR / "empty"
     monkeypatch.setattr(runtimes, "build_int8_model", lambda *args: (_ for _ in ()).throw(OSError("disk full")))
     monkeypatch.setattr(embedding, "_embedder", embedding._embedder.__wrapped__)  # no cached embedder
     embedder = embedding.default_embedder()
+    assert isinstance(embedder.backbone, runtimes.OnnxBackbone)
+    assert embedder.model.runtime == "onnx" == vector_model().runtime  # the fp32 model, and int8 not tried again
+    assert "Cannot use the onnx-int8 model of efficientnet_lite0; using onnx" in caplog.text
+    monkeypatch.setattr(runtimes, "build_fp32_model", lambda *args: (_ for _ in ()).throw(OSError("disk full")))
+    runtimes._failed_builds.clear()
+    settings.RECOMMENDER_MODEL_DIR = settings.RECOMMENDER_MODEL_DIR / "still-empty"
+    embedder = embedding.default_embedder()
     assert not isinstance(embedder.backbone, runtimes.CompiledBackbone)
-    assert embedder.model.runtime == "torch" == vector_model().runtime  # and not tried again
-    assert "Cannot use the onnx-int8 model" in caplog.text
+    assert embedder.model.runtime == "torch" == vector_model().runtime  # neither model: the reference
 
 
 def test_an_unknown_runtime_is_refused(settings):
