@@ -2,7 +2,7 @@
 
     python benchmarks/embed_throughput.py [--backbones efficientnet_lite0,resnet50]
         [--runtimes "onnx fp32,onnx int8,openvino int8"] [--threads 1,2] [--batches 1,16]
-        [--images 48] [--quality-images 500] [--device cpu|cuda]
+        [--images 48] [--quality-images 500] [--device cpu|cuda] [--processes]
 
 End to end from JPEG files: decode, catalogue_style, square 224, foreground masks, colour
 signature, backbone, pooling and projection (the stored vectors). For each backbone, number
@@ -18,10 +18,14 @@ of threads (the process is pinned to that many cores, so 1 is "per core") and ba
   the same production path;
 - `openvino int8`: the same int8 model run by OpenVINO, its fp32 layers in bf16 where the
   CPU can (the default production path on a CPU, RECOMMENDER_RUNTIME=auto);
+- with --processes, the rows of more than one thread run the fast runtime as embed_catalog
+  does (recommender.embedding_processes): one spawned worker process per core, pinned to it,
+  each embedding the batches it is handed with its own one-thread engine (the baseline is
+  still one PyTorch process with that many threads);
 - on --device cuda: `cuda fp16` (the torch path on the GPU, fp16 autocast, pipelined)
   instead of the CPU runtimes.
 
-images/s over --images photos (after one warm-up batch), the ratio to the baseline of the
+images/s over --images photos (after two warm-up batches), the ratio to the baseline of the
 same row (the two timed in turn --repeats times: medians, and the lowest ratio), and the
 faithfulness over --quality-images real photos of the shared Kaggle sample (the first ids,
 without the calibration photos): cosine min / mean of the stored vectors and of the pooled
@@ -37,7 +41,9 @@ weights are present (RECOMMENDER_RESNET50_WEIGHTS or the torch cache), they are 
 Prints JSON on stdout and a table on stderr.
 """
 import argparse
+import contextlib
 import csv
+import multiprocessing
 import json
 import os
 import statistics
@@ -45,7 +51,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fashionsite.settings.base")
@@ -112,17 +120,65 @@ def torch_backbone(name, device):
 
 
 def cpu_engines(backbone, model, workdir, name, label):
-    """{row name: threads -> Embedder} for the CPU runtimes, their model files built once."""
+    """{row name: (threads, processes) -> context manager of an Embedder} for the CPU runtimes,
+    their model files built once; with `processes`, more than one thread is as many worker
+    processes."""
     started = time.perf_counter()
     fp32_file = runtimes.build_fp32_model(backbone, workdir / f"{name}-fp32.onnx")
     int8_file = runtimes.build_int8_model(backbone, workdir / f"{name}-int8.onnx", runtimes.calibration_files())
     print(f"{label}: ONNX models built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     engines = {"onnx fp32": (runtimes.OnnxBackbone, fp32_file), "onnx int8": (runtimes.OnnxBackbone, int8_file),
                "openvino int8": (runtimes.OpenVinoBackbone, int8_file)}
+
     def maker(engine, path):
-        return lambda threads: Embedder(engine(backbone, path, cores=threads), model)
+        def make(threads, processes=False):
+            if processes and threads > 1:
+                return WorkerProcesses(threads, engine, backbone, path, model)
+            return contextlib.nullcontext(Embedder(engine(backbone, path, cores=threads), model))
+        return make
 
     return {fast_name: maker(engine, path) for fast_name, (engine, path) in engines.items()}
+
+
+class WorkerProcesses:
+    """Embedder.vectors_of_files spread over worker processes as embed_catalog does: each
+    process pinned to its own core, one-thread engine, handed `chunk` photos at a time."""
+
+    def __init__(self, processes, engine, backbone, path, model):
+        context = multiprocessing.get_context("spawn")
+        cores = context.Queue()
+        for core in sorted(os.sched_getaffinity(0))[:processes]:
+            cores.put(core)
+        reference = SimpleNamespace(name=backbone.name, descriptor_size=backbone.descriptor_size, mean=backbone.mean,
+                                    std=backbone.std, bf16_faithful=getattr(backbone, "bf16_faithful", False))
+        self.pool = ProcessPoolExecutor(processes, mp_context=context, initializer=start_worker,
+                                        initargs=(cores, engine, reference, path, model))
+        self.processes, self.model = processes, model
+        list(self.pool.map(worker_vectors, [[] for _ in range(processes)], [1] * processes))  # start them all
+
+    def vectors_of_files(self, files, chunk):
+        parts = [files[start:start + chunk] for start in range(0, len(files), chunk)]
+        return np.concatenate(list(self.pool.map(worker_vectors, parts, [chunk] * len(parts))))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.pool.shutdown()
+
+
+_worker_embedder = None
+
+
+def start_worker(cores, engine, reference, path, model):
+    global _worker_embedder
+    os.sched_setaffinity(0, {cores.get()})
+    torch.set_num_threads(1)
+    _worker_embedder = Embedder(engine(reference, path, cores=1), model)
+
+
+def worker_vectors(files, chunk):
+    return _worker_embedder.vectors_of_files(files, chunk=chunk)
 
 
 def pin(threads):
@@ -144,7 +200,7 @@ def pipelined(embedder, files, batch):
 def throughput(run, embedder, files, batch):
     """images/s; NumPy's BLAS on one thread for every row, as in Embedder.vectors_of_files."""
     with threadpool_limits(limits=1, user_api="blas"):
-        run(embedder, files[:batch], batch)  # warm-up
+        run(embedder, files[:2 * batch], batch)  # warm-up: a batch for each of two workers
         started = time.perf_counter()
         run(embedder, files, batch)
     if torch.cuda.is_available():
@@ -152,15 +208,17 @@ def throughput(run, embedder, files, batch):
     return len(files) / (time.perf_counter() - started)
 
 
-def side_by_side(reference, make, files, batch, threads, repeats):
+def side_by_side(reference, make, files, batch, threads, repeats, processes):
     """The baseline and a fast engine (a fresh one each time: no other engine's threads alive)
     timed in turn `repeats` times; the medians, since the team's machines are shared."""
     base, quick = [], []
     for _ in range(repeats):
         base.append(throughput(baseline, reference, files, batch))
-        quick.append(throughput(pipelined, make(threads), files, batch))
+        with make(threads, processes) as fast:
+            quick.append(throughput(pipelined, fast, files, batch))
     ratios = [fast / slow for fast, slow in zip(quick, base)]
-    return {"threads": threads, "batch": batch, "baseline": "torch fp32",
+    return {"threads": threads, "processes": threads if processes and threads > 1 else 1, "batch": batch,
+            "baseline": "torch fp32",
             "baseline_images_s": round(statistics.median(base), 1), "fast_images_s": round(statistics.median(quick), 1),
             "ratio": round(statistics.median(ratios), 2), "ratio_min": round(min(ratios), 2)}
 
@@ -190,6 +248,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="timings per row (medians reported)")
     parser.add_argument("--quality-images", type=int, default=500)
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--processes", action="store_true",
+                        help="run the fast runtime's rows of more than one thread as that many worker processes")
     parser.add_argument("--dataset", type=Path, default=DATASET)
     args = parser.parse_args()
     threads_list = [int(n) for n in args.threads.split(",")] if args.device == "cpu" else [os.cpu_count()]
@@ -210,16 +270,16 @@ def main():
         reference = Embedder(backbone, model)
         if args.device == "cuda":
             reference.half_on_gpu = False  # the fp32 baseline on the same GPU
-            fasts = {"cuda fp16": lambda threads: Embedder(backbone, model)}  # feature_maps autocasts on cuda
+            fasts = {"cuda fp16": lambda threads, processes: contextlib.nullcontext(Embedder(backbone, model))}
         else:
-            fasts = {fast_name: make for fast_name, make in cpu_engines(backbone, model, workdir, name, label).items()
-                     if fast_name in chosen_runtimes}
+            engines = cpu_engines(backbone, model, workdir, name, label)
+            fasts = {fast_name: make for fast_name, make in engines.items() if fast_name in chosen_runtimes}
         for threads in threads_list:
             if args.device == "cpu":
                 pin(threads)
             for batch in batches:
                 for fast_name, make in fasts.items():
-                    rows.append(side_by_side(reference, make, timed, batch, threads, args.repeats)
+                    rows.append(side_by_side(reference, make, timed, batch, threads, args.repeats, args.processes)
                                 | {"backbone": label, "fast": fast_name})
                     print(json.dumps(rows[-1]), file=sys.stderr)
         if args.quality_images:
@@ -228,7 +288,8 @@ def main():
             shape32, vectors32 = descriptors_and_vectors(reference, chosen)
             types, colours = zip(*chosen_labels)
             for fast_name, make in fasts.items():
-                shape8, vectors8 = descriptors_and_vectors(make(max(threads_list)), chosen)
+                with make(max(threads_list)) as fast:  # in-process: the same engine makes the same vectors
+                    shape8, vectors8 = descriptors_and_vectors(fast, chosen)
                 vector_cos, shape_cos = cosines(vectors32, vectors8), cosines(shape32, shape8)
                 quality[(label, fast_name)] = {
                     "backbone": label, "photos": len(chosen), "fast": fast_name,
@@ -251,7 +312,7 @@ def one_process_per_thread_count(threads_list, args):
     for threads in threads_list:
         quality_images = args.quality_images if threads == max(threads_list) else 0  # once, on every core
         command = [sys.executable, __file__, "--backbones", args.backbones, "--runtimes", args.runtimes,
-                   "--batches", args.batches,
+                   "--batches", args.batches, *(["--processes"] if args.processes else []),
                    "--images", str(args.images), "--repeats", str(args.repeats), "--dataset", str(args.dataset),
                    "--threads", str(threads), "--quality-images", str(quality_images)]
         result = json.loads(subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout)
@@ -272,7 +333,8 @@ def table(rows, quality):
                     f"{q['fp32']['precision_article_type']:.4f} → {q['fast_eval']['precision_article_type']:.4f}",
                     f"{q['fp32']['precision_article_type_colour']:.4f} → "
                     f"{q['fast_eval']['precision_article_type_colour']:.4f}") if q else ("—",) * 4
-        lines.append(f"| {row['backbone']} | {row['threads']} | {row['batch']} | {row['baseline_images_s']} | "
+        workers = f"{row['threads']} processes" if row.get("processes", 1) > 1 else row["threads"]
+        lines.append(f"| {row['backbone']} | {workers} | {row['batch']} | {row['baseline_images_s']} | "
                      f"{row['fast']} | {row['fast_images_s']} | **{row['ratio']}×** ({row['ratio_min']}) | "
                      + " | ".join(faithful) + " |")
     return "\n".join(lines)
