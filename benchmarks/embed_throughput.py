@@ -18,10 +18,10 @@ of threads (the process is pinned to that many cores, so 1 is "per core") and ba
   the same production path;
 - `openvino int8`: the same int8 model run by OpenVINO, its fp32 layers in bf16 where the
   CPU can (the default production path on a CPU, RECOMMENDER_RUNTIME=auto);
-- with --processes, the rows of more than one thread run the fast runtime as embed_catalog
-  does (recommender.embedding_processes): one spawned worker process per core, pinned to it,
-  each embedding the batches it is handed with its own one-thread engine (the baseline is
-  still one PyTorch process with that many threads);
+- with --processes, the rows of more than one thread run the fast runtime with the shop's
+  own embed_catalog code (recommender.embedding_processes): one worker process per core,
+  pinned to it, each handed batches of `batch` photos (embed_catalog's --batch-size); the
+  baseline is still one PyTorch process with that many threads;
 - on --device cuda: `cuda fp16` (the torch path on the GPU, fp16 autocast, pipelined)
   instead of the CPU runtimes.
 
@@ -43,7 +43,6 @@ Prints JSON on stdout and a table on stderr.
 import argparse
 import contextlib
 import csv
-import multiprocessing
 import json
 import os
 import statistics
@@ -51,9 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fashionsite.settings.base")
@@ -63,13 +60,18 @@ import django  # noqa: E402
 django.setup()
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
+from django.conf import settings  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from recommender import runtimes  # noqa: E402
-from recommender.backbones import BACKBONES, ResNet50, local_resnet50_weights  # noqa: E402
-from recommender.embedding import Embedder, VectorModel, read_photos, vector_model  # noqa: E402
+from recommender.backbones import BACKBONES, BackboneChoice, ResNet50, choose_backbone, local_resnet50_weights  # noqa: E402
+from recommender.embedding import Embedder, embed_files, fingerprint, read_photos, vector_model  # noqa: E402
+from recommender.embedding_processes import embedding_executor  # noqa: E402
 from recommender.evaluation import evaluate  # noqa: E402
+
+# torch is imported where it is used, not above: the --processes workers import this script
+# as their main module before they pin themselves to a core, and torch imported before the
+# pinning makes OpenVINO about a fifth slower (docs/benchmarks.md).
 
 DATASET = Path("/work/shared/datasets/fashion-products")
 CPU_RUNTIMES = ("onnx fp32", "onnx int8", "openvino int8")  # the rows of cpu_engines
@@ -87,12 +89,13 @@ def sample(dataset, count):
     return chosen, [labels[file.stem] for file in chosen]
 
 
-def resnet50_backbone(device):
+def resnet50_backbone(device, workdir):
     """ResNet-50 with the real weights when present, else random weights with batch-norm
-    statistics from the calibration photos."""
+    statistics from the calibration photos, saved to workdir for the worker processes."""
     weights = local_resnet50_weights()
     if weights:
-        return ResNet50.load(weights, device), "resnet50", VectorModel("resnet50", "real", None)
+        return ResNet50.load(weights, device), "resnet50", BackboneChoice("resnet50", weights)
+    import torch
     from torchvision.models import resnet50
 
     torch.manual_seed(0)
@@ -106,82 +109,72 @@ def resnet50_backbone(device):
     with torch.no_grad():
         for batch in runtimes.calibration_batches(backbone, runtimes.calibration_files(), size=16):
             model(batch)
-    backbone = ResNet50(model.eval(), device)
-    return backbone, "resnet50*", VectorModel("resnet50", "bn-estimated", None)
+    weights = workdir / "resnet50-bn-estimated.pth"
+    torch.save(model.state_dict(), weights)
+    return ResNet50(model.eval(), device), "resnet50*", BackboneChoice("resnet50", weights)
 
 
-def torch_backbone(name, device):
+def torch_backbone(name, device, workdir):
+    """(backbone, label, BackboneChoice); the settings then name its weights, as the shop's own
+    code (worker processes, model files, vector model) reads them."""
     if name == "resnet50":
-        return resnet50_backbone(device)
-    from recommender.backbones import choose_backbone
+        backbone, label, choice = resnet50_backbone(device, workdir)
+        settings.RECOMMENDER_RESNET50_WEIGHTS = str(choice.weights_path)
+        return backbone, label, choice
+    choice = choose_backbone(name)
+    return BACKBONES[name].load(choice.weights_path, device), name, choice
 
-    backbone = BACKBONES[name].load(choose_backbone(name).weights_path, device)
-    return backbone, name, vector_model(name, "torch")
+
+ENGINES = {"onnx fp32": (runtimes.OnnxBackbone, "onnx"), "onnx int8": (runtimes.OnnxBackbone, "onnx-int8"),
+           "openvino int8": (runtimes.OpenVinoBackbone, "openvino-int8")}
 
 
-def cpu_engines(backbone, model, workdir, name, label):
-    """{row name: (threads, processes) -> context manager of an Embedder} for the CPU runtimes,
-    their model files built once; with `processes`, more than one thread is as many worker
-    processes."""
+def cpu_engines(backbone, choice, model, label):
+    """{row name: (threads, processes) -> context manager of an embedder} for the CPU runtimes,
+    their model files built once (into RECOMMENDER_MODEL_DIR); with `processes`, more than
+    one thread is as many worker processes."""
     started = time.perf_counter()
-    fp32_file = runtimes.build_fp32_model(backbone, workdir / f"{name}-fp32.onnx")
-    int8_file = runtimes.build_int8_model(backbone, workdir / f"{name}-int8.onnx", runtimes.calibration_files())
+    for runtime in ("onnx", "onnx-int8"):
+        runtimes.model_file(backbone, choice, runtime)
     print(f"{label}: ONNX models built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    engines = {"onnx fp32": (runtimes.OnnxBackbone, fp32_file), "onnx int8": (runtimes.OnnxBackbone, int8_file),
-               "openvino int8": (runtimes.OpenVinoBackbone, int8_file)}
 
-    def maker(engine, path):
+    def maker(engine, runtime):
         def make(threads, processes=False):
             if processes and threads > 1:
-                return WorkerProcesses(threads, engine, backbone, path, model)
+                return WorkerProcesses(choice.name, runtime, threads)
+            path = runtimes.model_file(backbone, choice, runtime)
             return contextlib.nullcontext(Embedder(engine(backbone, path, cores=threads), model))
         return make
 
-    return {fast_name: maker(engine, path) for fast_name, (engine, path) in engines.items()}
+    return {fast_name: maker(engine, runtime) for fast_name, (engine, runtime) in ENGINES.items()}
 
 
 class WorkerProcesses:
-    """Embedder.vectors_of_files spread over worker processes as embed_catalog does: each
-    process pinned to its own core, one-thread engine, handed `chunk` photos at a time."""
+    """embed_catalog's worker processes (recommender.embedding_processes) with a runtime,
+    each handed `chunk` photos at a time, as embed_catalog hands them its batches."""
 
-    def __init__(self, processes, engine, backbone, path, model):
-        context = multiprocessing.get_context("spawn")
-        cores = context.Queue()
-        for core in sorted(os.sched_getaffinity(0))[:processes]:
-            cores.put(core)
-        reference = SimpleNamespace(name=backbone.name, descriptor_size=backbone.descriptor_size, mean=backbone.mean,
-                                    std=backbone.std, bf16_faithful=getattr(backbone, "bf16_faithful", False))
-        self.pool = ProcessPoolExecutor(processes, mp_context=context, initializer=start_worker,
-                                        initargs=(cores, engine, reference, path, model))
-        self.processes, self.model = processes, model
-        list(self.pool.map(worker_vectors, [[] for _ in range(processes)], [1] * processes))  # start them all
+    def __init__(self, backbone_name, runtime, processes):
+        settings.RECOMMENDER_RUNTIME = runtime  # the workers take the caller's settings
+        self.backbone_name = backbone_name
+        self.executor = embedding_executor(backbone_name, processes, fingerprint(backbone_name))
+        for future in [self.executor.submit(embed_files, [], backbone_name) for _ in range(processes)]:
+            future.result()  # each worker started and its embedder loaded
 
     def vectors_of_files(self, files, chunk):
         parts = [files[start:start + chunk] for start in range(0, len(files), chunk)]
-        return np.concatenate(list(self.pool.map(worker_vectors, parts, [chunk] * len(parts))))
+        futures = [self.executor.submit(embed_files, part, self.backbone_name) for part in parts]
+        return np.concatenate([future.result() for future in futures])
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self.pool.shutdown()
-
-
-_worker_embedder = None
-
-
-def start_worker(cores, engine, reference, path, model):
-    global _worker_embedder
-    os.sched_setaffinity(0, {cores.get()})
-    torch.set_num_threads(1)
-    _worker_embedder = Embedder(engine(reference, path, cores=1), model)
-
-
-def worker_vectors(files, chunk):
-    return _worker_embedder.vectors_of_files(files, chunk=chunk)
+        self.executor.shutdown()
 
 
 def pin(threads):
+    import torch
+
     cpus = sorted(os.sched_getaffinity(0) | set(range(os.cpu_count() or 1)))[:threads]
     os.sched_setaffinity(0, cpus)
     torch.set_num_threads(threads)
@@ -203,6 +196,8 @@ def throughput(run, embedder, files, batch):
         run(embedder, files[:2 * batch], batch)  # warm-up: a batch for each of two workers
         started = time.perf_counter()
         run(embedder, files, batch)
+    import torch
+
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     return len(files) / (time.perf_counter() - started)
@@ -264,15 +259,17 @@ def main():
     batches = [int(n) for n in args.batches.split(",")]
     rows, quality = [], {}
     workdir = Path(tempfile.mkdtemp(prefix="embed-throughput-"))
+    settings.RECOMMENDER_MODEL_DIR, settings.RECOMMENDER_DEVICE = workdir, args.device
     for name in args.backbones.split(","):
         pin(max(threads_list))
-        backbone, label, model = torch_backbone(name, args.device)
+        backbone, label, choice = torch_backbone(name, args.device, workdir)
+        model = vector_model(choice.name, "torch")
         reference = Embedder(backbone, model)
         if args.device == "cuda":
             reference.half_on_gpu = False  # the fp32 baseline on the same GPU
             fasts = {"cuda fp16": lambda threads, processes: contextlib.nullcontext(Embedder(backbone, model))}
         else:
-            engines = cpu_engines(backbone, model, workdir, name, label)
+            engines = cpu_engines(backbone, choice, model, label)
             fasts = {fast_name: make for fast_name, make in engines.items() if fast_name in chosen_runtimes}
         for threads in threads_list:
             if args.device == "cpu":

@@ -51,7 +51,9 @@ def embedding_executor(backbone_name, processes, model_fingerprint):
 
 
 def start_worker(cores, backbone_name, embedder_settings, model_fingerprint):
-    """In a new worker process: take a core, then the caller's settings, then load the embedder once."""
+    """In a new worker process: take a core, then the caller's settings, then load the embedder
+    once. The core comes first: torch imported before the pinning makes OpenVINO about a fifth
+    slower (docs/benchmarks.md)."""
     os.sched_setaffinity(0, {cores.get()})
     import django
     import torch

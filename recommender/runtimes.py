@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from .backbones import BACKBONES, default_device
 from .file_lock import exclusive_lock
@@ -99,7 +100,8 @@ def resolve_runtime(backbone_choice, requested=None):
     """The runtime that will really run: the setting, less what this machine cannot do."""
     requested = requested or getattr(settings, "RECOMMENDER_RUNTIME", "auto") or "auto"
     if requested not in RUNTIMES:
-        raise ValueError(f"RECOMMENDER_RUNTIME={requested!r}: use one of {', '.join(RUNTIMES)}.")
+        # Not a ValueError, which embeddings_update takes for a photo that cannot be read.
+        raise ImproperlyConfigured(f"RECOMMENDER_RUNTIME={requested!r}: use one of {', '.join(RUNTIMES)}.")
     if requested == "torch" or (requested == "auto" and wants_gpu()):
         return "torch"
     if requested == "auto":

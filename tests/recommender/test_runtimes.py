@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from catalog.images import open_photo
 from recommender import embedding, runtimes
@@ -225,7 +226,7 @@ def test_a_model_that_cannot_be_built_gives_way_to_the_next_runtime(settings, mo
 
 def test_an_unknown_runtime_is_refused(settings):
     settings.RECOMMENDER_RUNTIME = "tensorrt"
-    with pytest.raises(ValueError, match="RECOMMENDER_RUNTIME"):
+    with pytest.raises(ImproperlyConfigured, match="RECOMMENDER_RUNTIME"):
         embedding.default_embedder()
 
 

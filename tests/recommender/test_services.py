@@ -3,10 +3,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 
 from catalog.models import Product
 from catalog.services import products_set_active
+from recommender import embedding, services
 from recommender.embedding import fingerprint
 from recommender.models import ImageEmbedding
 from recommender.selectors import similar_products
@@ -78,6 +80,15 @@ def test_a_photo_that_cannot_be_read_is_reported_and_the_others_are_embedded(sma
     failure = ImageEmbedding.objects.get(image=broken)
     assert (failure.status, failure.attempts, failure.vector) == (ImageEmbedding.Status.FAILED, 1, None)
     assert "cannot identify image file" in failure.error
+
+
+def test_a_misconfigured_runtime_stops_the_update_without_marking_any_photo_failed(small_catalogue, settings,
+                                                                                   monkeypatch):
+    monkeypatch.setattr(services, "embed_files", embedding.embed_files)  # not the session's cached vectors
+    settings.RECOMMENDER_RUNTIME = "tensorrt"
+    with pytest.raises(ImproperlyConfigured, match="RECOMMENDER_RUNTIME='tensorrt'"):
+        embeddings_update()
+    assert not ImageEmbedding.objects.exists()  # fixed and run again, every photo is embedded
 
 
 def test_a_vector_from_another_model_is_never_used(embedded_catalogue):
