@@ -10,14 +10,14 @@ of threads (the process is pinned to that many cores, so 1 is "per core") and ba
 
 - `torch fp32` (the baseline): plain PyTorch, photos decoded then embedded, batch by batch,
   torch given that many threads;
-- `onnx fp32`: ONNX Runtime, fp32, the production path (Embedder.vectors_of_files: one
-  worker per core, at least two, each decoding a batch and running the backbone on it on
-  one thread, so decoding overlaps the backbone);
+- `onnx fp32`: ONNX Runtime, fp32, through the shop's embedding path (Embedder.vectors_of_files:
+  one worker per core, at least two, each decoding a batch and running the backbone on it
+  on one thread, so decoding overlaps the backbone); `auto` on a CPU without VNNI;
 - `onnx int8`: ONNX Runtime, static int8 (QDQ, per-channel, calibrated on the 64 shipped
   demo-catalogue photos of recommender.runtimes, the backbone's fp32_layers kept in fp32),
-  the same production path;
+  the same path; EfficientNet-Lite0's `auto` on a CPU with VNNI;
 - `openvino int8`: the same int8 model run by OpenVINO, its fp32 layers in bf16 where the
-  CPU can (the default production path on a CPU, RECOMMENDER_RUNTIME=auto);
+  CPU can and the backbone stays faithful; ResNet-50's `auto` on a CPU with VNNI;
 - with --processes, the rows of more than one thread run the fast runtime with the shop's
   own embed_catalog code (recommender.embedding_processes): one worker process per core,
   pinned to it, each handed batches of `batch` photos (embed_catalog's --batch-size); the
