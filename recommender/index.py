@@ -23,6 +23,8 @@ class CorruptIndex(Exception):
 
 
 class VectorIndex(ABC):
+    exact = True  # search() gives exact inner products; an approximate index's are close to them
+
     @abstractmethod
     def add(self, ids, vectors):
         """Add (or replace) vectors under the given int64 ids."""
@@ -185,6 +187,8 @@ class FaissIVFIndex(FaissIndex):
     renumber after a removal). Vectors added after the build go to their nearest cell, so
     a catalogue that grows a lot should be rebuilt (`build_index`) to re-train the cells.
     """
+
+    exact = False
 
     def __init__(self, dimension=None, faiss_index=None, nlist=None):
         if faiss_index is None:

@@ -83,7 +83,8 @@ def expanded_query(vector, own_photos):
 
 def nearest_products(vectors, *, k, filters=None, exclude_product_id=None):
     """Search the index with one query vector or several (rows; a product then scores its
-    best over them), widening the shortlist until k distinct products pass the filters."""
+    best over them), widening the shortlist until k distinct products pass the filters. An
+    approximate index's shortlist is ranked by the exact stored vectors (stored_scores)."""
     queries = np.atleast_2d(np.asarray(vectors, np.float32))
     index = current_index(fingerprint())
     # Photos of active products that pass the filters, as one join (no subquery over products).
@@ -94,13 +95,30 @@ def nearest_products(vectors, *, k, filters=None, exclude_product_id=None):
     shortlist = 2 * k + 8
     while True:
         scores, ids = index.search(queries, shortlist, allowed_ids)
-        best = best_per_product(scores, ids, photos)
+        best = best_per_product(scores if index.exact else stored_scores(queries, ids), ids, photos)
         if shortlist >= len(index) or settled_count(best, scores) >= k:
             break
         shortlist *= 4
     ranked = list(best.items())[:k]
     found = Product.objects.prefetch_related("images").in_bulk([product_id for product_id, _ in ranked])
     return [SimilarProduct(found[product_id], float(score)) for product_id, score in ranked]
+
+
+def stored_scores(queries, ids):
+    """The inner products of the queries with the stored (exact) vectors of the photos of a
+    (queries, shortlist) search: an approximate index's shortlist re-ranked. -inf for padding
+    ids and for a photo with no current stored vector."""
+    wanted = np.unique(ids[ids >= 0])
+    scores = np.full(ids.shape, -np.inf, np.float32)
+    rows = dict(current_vectors(fingerprint()).filter(image_id__in=wanted.tolist()).values_list("image_id", "vector"))
+    if not rows:
+        return scores
+    stored_ids = np.array(sorted(rows), np.int64)
+    products = queries @ np.stack([ImageEmbedding.from_bytes(rows[image_id]) for image_id in stored_ids]).T
+    positions = np.minimum(np.searchsorted(stored_ids, ids), len(stored_ids) - 1)
+    found = stored_ids[positions] == ids
+    scores[found] = np.take_along_axis(products, positions, axis=1)[found]
+    return scores
 
 
 def best_per_product(scores, ids, photos):
@@ -112,14 +130,15 @@ def best_per_product(scores, ids, photos):
     best = {}
     for score, image_id in zip(scores, ids):
         product_id = owners.get(int(image_id))
-        if product_id is not None and product_id not in best:
+        if product_id is not None and product_id not in best and score > -np.inf:
             best[product_id] = score
     return best
 
 
 def settled_count(best, scores):
     """How many products of `best` no unlisted photo can overtake: a photo missing from the
-    (queries, shortlist) results scores below each query's last listed score."""
+    (queries, shortlist) results scores below each query's last listed score (to within an
+    approximate index's error, when `best` holds the exact scores)."""
     cutoff = scores[:, -1].max()
     return sum(score >= cutoff for score in best.values())
 

@@ -7,9 +7,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import Product, ProductImage
 from catalog.services import products_set_active
+from recommender import index as index_module
 from recommender import selectors
+from recommender.embedding import fingerprint
 from recommender.selectors import ProductFilters, nearest_products, product_vector, search_by_image, similar_products
-from recommender.services import embeddings_update, index_refresh_images
+from recommender.services import current_index, embeddings_update, index_rebuild, index_refresh_images
 from tests.images import image_bytes
 from tests.recommender.helpers import add_photo, flipped_photo, resized_photo
 
@@ -157,6 +159,8 @@ class ListedIndex:
     """An index whose search gives, for each query, the first n of a fixed best-first list of
     (score, image id)."""
 
+    exact = True
+
     def __init__(self, rows):
         self.rows = rows
 
@@ -179,3 +183,15 @@ def test_with_several_queries_a_product_just_below_one_shortlist_is_still_found(
     monkeypatch.setattr(selectors, "current_index", lambda model_fingerprint: ListedIndex([first, second]))
     found = nearest_products(np.zeros((2, 4), np.float32), k=2)
     assert [(result.product, round(result.score, 3)) for result in found] == [(many, 0.99), (near, 0.9)]
+
+
+def test_an_approximate_indexs_shortlist_is_ranked_by_the_exact_stored_vectors(catalogue, monkeypatch):
+    monkeypatch.setattr(index_module, "APPROXIMATE_FROM", 1)
+    index_rebuild()  # now an inverted file with 8-bit codes, whose own scores are off by about 1e-3
+    assert not current_index(fingerprint()).exact
+    query = product_vector(catalogue[0])
+    found = nearest_products(query, k=10)
+    assert len(found) == 10
+    for result in found:
+        assert result.score == pytest.approx(float(query @ product_vector(result.product)), abs=1e-6)
+    assert [result.score for result in found] == sorted((result.score for result in found), reverse=True)
