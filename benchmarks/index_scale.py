@@ -17,7 +17,8 @@ vectors perturbed by a smaller noise (not indexed, like photos of a shopper).
 For each size: the index `index_for_size` picks (production defaults), timed build
 (train + add), serialized bytes / n (what a web process loads), single-query latency at
 k=25 (p50, p99, one query at a time), recall@10 against exact search, both straight from
-the index and after re-ranking a shortlist of 4k with the exact vectors; exact-search
+the index and after ranking the first shortlist of selectors.nearest_products (2k + 8) by the
+exact vectors, as the shop does for an approximate index; exact-search
 latency on the same data (the threshold), and --nprobes as a sweep of the approximate index.
 With --end-to-end 44000: similar_products with the ORM on a scratch copy of the catalogue
 grown with synthetic products (see `end_to_end`). Prints JSON.
@@ -117,7 +118,7 @@ def recall(found, truth):
 
 
 def rerank(vectors, query, ids, k):
-    """Exact scores of the shortlist's ids (the database's vectors in the product)."""
+    """The shortlist's ids by their exact scores (the database's vectors in the shop)."""
     ids = ids[ids >= 0]
     scores = vectors[ids] @ query
     order = np.argsort(-scores)[:k]
@@ -144,7 +145,8 @@ def measure(size, data, real_count, queries, truth, nprobes, exact_queries):
     _, found = index.search(queries, K)
     row["recall_at_10"] = recall(found, truth)
 
-    shortlist = 4 * K
+    shortlist = 2 * K + 8  # selectors.nearest_products' first shortlist
+
     def reranked(query):
         _, candidates = index.search(query, shortlist)
         return rerank(vectors, query, candidates[0], K)

@@ -107,10 +107,14 @@ def nearest_products(vectors, *, k, filters=None, exclude_product_id=None):
 def stored_scores(queries, ids):
     """The inner products of the queries with the stored (exact) vectors of the photos of a
     (queries, shortlist) search: an approximate index's shortlist re-ranked. -inf for padding
-    ids and for a photo with no current stored vector."""
+    ids and for a photo with no stored vector."""
     wanted = np.unique(ids[ids >= 0])
     scores = np.full(ids.shape, -np.inf, np.float32)
-    rows = dict(current_vectors(fingerprint()).filter(image_id__in=wanted.tolist()).values_list("image_id", "vector"))
+    # The rows the index was built from, not checked against the photos' current files (no
+    # join: half the time). A replaced photo's old vector is in the index too until its new
+    # one replaces both.
+    rows = dict(ImageEmbedding.objects.filter(fingerprint=fingerprint(), status=ImageEmbedding.Status.DONE,
+                                              image_id__in=wanted.tolist()).values_list("image_id", "vector"))
     if not rows:
         return scores
     stored_ids = np.array(sorted(rows), np.int64)
