@@ -155,10 +155,15 @@ class WorkerProcesses:
 
     def __init__(self, backbone_name, runtime, processes):
         settings.RECOMMENDER_RUNTIME = runtime  # the workers take the caller's settings
+        started = runtimes.resolve_runtime(choose_backbone(backbone_name), runtime)
+        if started != runtime:
+            raise SystemExit(f"--processes: the workers would run {started}, not {runtime}, on this machine.")
         self.backbone_name = backbone_name
         self.executor = embedding_executor(backbone_name, processes, fingerprint(backbone_name))
-        for future in [self.executor.submit(embed_files, [], backbone_name) for _ in range(processes)]:
-            future.result()  # each worker started and its embedder loaded
+        # Until every worker has started (its embedder loaded): a pause keeps a ready worker
+        # from taking the tasks of one still starting.
+        while len(set(self.executor.map(worker_id, [0.2] * processes))) < processes:
+            pass
 
     def vectors_of_files(self, files, chunk):
         parts = [files[start:start + chunk] for start in range(0, len(files), chunk)]
@@ -170,6 +175,11 @@ class WorkerProcesses:
 
     def __exit__(self, *exc):
         self.executor.shutdown()
+
+
+def worker_id(pause):
+    time.sleep(pause)
+    return os.getpid()
 
 
 def pin(threads):
@@ -267,7 +277,7 @@ def main():
         reference = Embedder(backbone, model)
         if args.device == "cuda":
             reference.half_on_gpu = False  # the fp32 baseline on the same GPU
-            fasts = {"cuda fp16": lambda threads, processes: contextlib.nullcontext(Embedder(backbone, model))}
+            fasts = {"cuda fp16": lambda threads, processes=False: contextlib.nullcontext(Embedder(backbone, model))}
         else:
             engines = cpu_engines(backbone, choice, model, label)
             fasts = {fast_name: make for fast_name, make in engines.items() if fast_name in chosen_runtimes}

@@ -247,7 +247,9 @@ def default_embedder(backbone_name=None):
 @functools.cache
 def _embedder(backbone_name, runtime):
     choice = choose_backbone(backbone_name)
-    backbone, runtime = runtime_backbone(load_backbone(backbone_name), choice, runtime)  # the runtime that started
+    backbone = runtime_backbone(load_backbone(backbone_name), choice, runtime)
+    if backbone is None:  # the runtime cannot start here: the one auto now picks, loaded once (cached)
+        return _embedder(backbone_name, resolve_runtime(choice, "auto"))
     return Embedder(backbone, _vector_model(choice.name, runtime))
 
 

@@ -13,7 +13,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .runtimes import available_cores, wants_gpu
+from .backbones import choose_backbone
+from .runtimes import available_cores, resolve_runtime, wants_gpu
 
 MIN_PHOTOS = 512
 # What makes the embedder: a worker process takes the caller's values, whatever its own
@@ -39,6 +40,7 @@ def embedding_executor(backbone_name, processes, model_fingerprint):
     the vectors of `model_fingerprint`, the one the caller stores them under."""
     if not 1 <= processes <= most_processes():
         raise ValueError(f"{processes} worker processes: use 1 to {most_processes()}, one a core at most.")
+    resolve_runtime(choose_backbone(backbone_name))  # a misconfigured runtime: its error here, not in each worker
     if processes == 1:
         return ThreadPoolExecutor(max_workers=1)
     context = multiprocessing.get_context("spawn")  # forking a process that runs torch's threads can hang

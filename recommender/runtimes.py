@@ -89,7 +89,7 @@ def installed(module):
         return False
 
 
-_failed_builds = set()  # (backbone name, weights id, runtime) whose model could not be built here
+_failed_runtimes = set()  # (backbone name, weights id, runtime) whose model could not be built or loaded here
 
 
 def wants_gpu():
@@ -123,8 +123,8 @@ def unusable_because(backbone_choice, runtime):
     if is_int8(runtime) and not cpu_has_vnni():
         return ("this CPU has no VNNI instructions, without which int8 products saturate and the vectors "
                 "drift from the reference (cosine down to 0.965, docs/benchmarks.md)")
-    if (backbone_choice.name, backbone_choice.weights_id, runtime) in _failed_builds:
-        return "its ONNX model could not be built"
+    if (backbone_choice.name, backbone_choice.weights_id, runtime) in _failed_runtimes:
+        return "its model could not be built or loaded here"
     if not model_path(backbone_choice, runtime).is_file() and not (installed("onnx") and installed("onnxruntime")):
         return (f"{model_path(backbone_choice, runtime)} is missing and the onnx and onnxruntime packages "
                 "(needed to build it) are not both installed")
@@ -348,14 +348,17 @@ ENGINES = {"onnx": OnnxBackbone, "onnx-int8": OnnxBackbone, "openvino-int8": Ope
 
 
 def runtime_backbone(backbone, backbone_choice, runtime):
-    """(The backbone to embed with, its runtime) for a resolved runtime. When the runtime's
-    model cannot be built or loaded, the one `auto` picks without it, down to torch."""
+    """The backbone to embed with for a resolved runtime, or None when its model cannot be
+    built or loaded here (recorded, so that resolve_runtime no longer picks it)."""
     if runtime == "torch":
-        return backbone, runtime
+        return backbone
     try:
-        return ENGINES[runtime](backbone, model_file(backbone, backbone_choice, runtime)), runtime
+        return ENGINES[runtime](backbone, model_file(backbone, backbone_choice, runtime))
     except Exception:  # noqa: BLE001 - any failure to build or load: the fp32 reference still works
-        _failed_builds.add((backbone_choice.name, backbone_choice.weights_id, runtime))
-        fallback = resolve_runtime(backbone_choice, "auto")
-        logger.exception("Cannot use the %s model of %s; using %s.", runtime, backbone_choice.name, fallback)
-        return runtime_backbone(backbone, backbone_choice, fallback)
+        logger.exception("Cannot use the %s model of %s.", runtime, backbone_choice.name)
+        path = model_path(backbone_choice, runtime)
+        failed = [runtime]
+        if not path.is_file():  # not built: no runtime that reads this file can run
+            failed = [other for other in ENGINES if model_path(backbone_choice, other) == path]
+        _failed_runtimes.update((backbone_choice.name, backbone_choice.weights_id, other) for other in failed)
+        return None

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
 from recommender import embedding, services
@@ -43,6 +44,12 @@ def test_a_worker_that_would_make_other_vectors_stops_the_run():
     with embedding_executor("efficientnet_lite0", 2, "another-model") as executor:
         with pytest.raises(BrokenProcessPool):
             executor.submit(os.getpid).result()
+
+
+def test_a_misconfigured_runtime_is_refused_before_any_worker_starts(settings):
+    settings.RECOMMENDER_RUNTIME = "tensorrt"
+    with pytest.raises(ImproperlyConfigured, match="RECOMMENDER_RUNTIME='tensorrt'"):
+        embedding_executor("efficientnet_lite0", most_processes(), fingerprint("efficientnet_lite0"))
 
 
 def test_no_more_processes_than_cores():

@@ -1,9 +1,11 @@
 """RECOMMENDER_RUNTIME: ONNX Runtime (fp32, int8) and OpenVINO (int8) against the PyTorch fp32 reference."""
+import functools
 import os
 import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -31,7 +33,7 @@ def model_dir(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def runtime_settings(settings, model_dir, monkeypatch):
     settings.RECOMMENDER_MODEL_DIR = model_dir
-    monkeypatch.setattr(runtimes, "_failed_builds", set())
+    monkeypatch.setattr(runtimes, "_failed_runtimes", set())
 
 
 def torch_vectors():
@@ -188,12 +190,10 @@ def test_processes_that_need_a_missing_model_at_once_build_it_once(settings, mon
 
     monkeypatch.setattr(runtimes, "build_fp32_model", slow_build)
     # flock locks each open file, so threads contend for it as processes do.
-    threads = [threading.Thread(target=runtimes.model_file, args=(None, choose_backbone(), "onnx")) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert builds == [runtimes.model_path(choose_backbone(), "onnx")]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        paths = [future.result() for future in
+                 [pool.submit(runtimes.model_file, None, choose_backbone(), "onnx") for _ in range(3)]]
+    assert builds == [runtimes.model_path(choose_backbone(), "onnx")] and set(paths) == set(builds)
 
 
 def test_without_the_runtime_packages_the_runtime_falls_back_to_torch(settings, monkeypatch, caplog):
@@ -211,13 +211,17 @@ def test_a_model_that_cannot_be_built_gives_way_to_the_next_runtime(settings, mo
     settings.RECOMMENDER_RUNTIME = "onnx-int8"
     settings.RECOMMENDER_MODEL_DIR = settings.RECOMMENDER_MODEL_DIR / "empty"
     monkeypatch.setattr(runtimes, "build_int8_model", lambda *args: (_ for _ in ()).throw(OSError("disk full")))
-    monkeypatch.setattr(embedding, "_embedder", embedding._embedder.__wrapped__)  # no cached embedder
+    monkeypatch.setattr(embedding, "_embedder", functools.cache(embedding._embedder.__wrapped__))  # a fresh cache
     embedder = embedding.default_embedder()
     assert isinstance(embedder.backbone, runtimes.OnnxBackbone)
     assert embedder.model.runtime == "onnx" == vector_model().runtime  # the fp32 model, and int8 not tried again
-    assert "Cannot use the onnx-int8 model of efficientnet_lite0; using onnx" in caplog.text
+    assert embedding.default_embedder() is embedder  # asked again (now for onnx): the same session, not a second
+    assert "Cannot use the onnx-int8 model of efficientnet_lite0" in caplog.text
+    choice = choose_backbone()
+    assert (choice.name, choice.weights_id, "openvino-int8") in runtimes._failed_runtimes  # reads the same file
     monkeypatch.setattr(runtimes, "build_fp32_model", lambda *args: (_ for _ in ()).throw(OSError("disk full")))
-    runtimes._failed_builds.clear()
+    runtimes._failed_runtimes.clear()
+    monkeypatch.setattr(embedding, "_embedder", functools.cache(embedding._embedder.__wrapped__))
     settings.RECOMMENDER_MODEL_DIR = settings.RECOMMENDER_MODEL_DIR / "still-empty"
     embedder = embedding.default_embedder()
     assert not isinstance(embedder.backbone, runtimes.CompiledBackbone)
