@@ -64,8 +64,9 @@ from django.conf import settings  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from recommender import runtimes  # noqa: E402
-from recommender.backbones import BACKBONES, BackboneChoice, ResNet50, choose_backbone, local_resnet50_weights  # noqa: E402
-from recommender.embedding import Embedder, embed_files, fingerprint, read_photos, vector_model  # noqa: E402
+from recommender.backbones import (BACKBONES, BackboneChoice, ResNet50, choose_backbone,  # noqa: E402
+                                   local_resnet50_weights)
+from recommender.embedding import Embedder, chunks, embed_files, fingerprint, read_photos, vector_model  # noqa: E402
 from recommender.embedding_processes import embedding_executor  # noqa: E402
 from recommender.evaluation import evaluate  # noqa: E402
 
@@ -166,8 +167,7 @@ class WorkerProcesses:
             pass
 
     def vectors_of_files(self, files, chunk):
-        parts = [files[start:start + chunk] for start in range(0, len(files), chunk)]
-        futures = [self.executor.submit(embed_files, part, self.backbone_name) for part in parts]
+        futures = [self.executor.submit(embed_files, part, self.backbone_name) for part in chunks(files, chunk)]
         return np.concatenate([future.result() for future in futures])
 
     def __enter__(self):
