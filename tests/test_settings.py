@@ -80,3 +80,9 @@ def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
                         ALLOWED_HOSTS="shop.example.com")
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
+
+
+def test_a_value_that_does_not_parse_stops_the_start_naming_the_variable(tmp_path):
+    result = run_python("", VAR_DIR=str(tmp_path), DEBUG="maybe")
+    assert result.returncode != 0
+    assert 'Environment variable "DEBUG" invalid' in result.stderr

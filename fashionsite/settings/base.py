@@ -1,41 +1,22 @@
 """Settings for a laptop, read from environment variables with safe defaults.
 
-Every value a deployment changes comes from the environment:
+Every value a deployment changes comes from the environment (environs: a value that does
+not parse stops the start with a message naming the variable):
 DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, MEDIA_ROOT, ...
 `fashionsite.settings.production` hardens these for a public server.
 """
-import os
 from pathlib import Path
 
-import dj_database_url
+from environs import Env
 
+env = Env()
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = env.path("VAR_DIR", BASE_DIR / "var")
 
-
-def env_bool(name, default):
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name, default):
-    value = os.environ.get(name)
-    if not value:
-        return default
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
-def env_int(name, default):
-    value = os.environ.get(name)
-    return int(value) if value else default
-
-
-SECRET_KEY = os.environ.get("SECRET_KEY", "django-insecure-laptop-only-key-set-SECRET_KEY-in-production")
-DEBUG = env_bool("DEBUG", True)
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SECRET_KEY = env.str("SECRET_KEY", "django-insecure-laptop-only-key-set-SECRET_KEY-in-production")
+DEBUG = env.bool("DEBUG", True)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"], subcast=str.strip)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [], subcast=str.strip)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "catalog",
     "recommender",
+    "storefront",
 ]
 
 MIDDLEWARE = [
@@ -86,14 +68,12 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "fashionsite.wsgi.application"
 
-if not os.environ.get("DATABASE_URL"):
-    VAR_DIR.mkdir(parents=True, exist_ok=True)  # where the default SQLite file lives
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
-    )
+    "default": env.dj_db_url("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+                             conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 0)),
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -109,7 +89,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
+STATIC_ROOT = env.path("STATIC_ROOT", VAR_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -117,13 +97,13 @@ STORAGES = {
 }
 
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = env.path("MEDIA_ROOT", VAR_DIR / "media")
 # Serve uploaded media from Django itself (fine on a laptop; behind a real web server
 # in production, where the web server serves MEDIA_ROOT).
-SERVE_MEDIA = env_bool("SERVE_MEDIA", DEBUG)
+SERVE_MEDIA = env.bool("SERVE_MEDIA", DEBUG)
 
 # Celery: with no REDIS_URL, tasks run in-process (eager), so the shop needs no services.
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env.str("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 # With Redis, the cache (and so the API's throttle counts) is shared by every web process.
 if REDIS_URL:
@@ -134,14 +114,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 300)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 240)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 300)
 # A task is acknowledged when it has finished, so a worker killed mid-task leaves it to be
 # delivered again: after the visibility timeout, which must exceed the hard time limit.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", 600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # A save must not hang when the broker is down: give up sending quickly (catch-up heals).
@@ -155,38 +135,38 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     "catalog-thumbnails-catch-up": {
         "task": "catalog.tasks.thumbnails_catch_up",
-        "schedule": float(env_int("RECOMMENDER_CATCH_UP_SECONDS", 60)),
+        "schedule": float(env.int("RECOMMENDER_CATCH_UP_SECONDS", 60)),
     },
     "recommender-catch-up": {
         "task": "recommender.tasks.catch_up",
-        "schedule": float(env_int("RECOMMENDER_CATCH_UP_SECONDS", 60)),
+        "schedule": float(env.int("RECOMMENDER_CATCH_UP_SECONDS", 60)),
     },
 }
 
 # Catalogue uploads: refuse files over this size, and images with more pixels than this
 # (a decompression bomb expands a small file into gigabytes of pixels).
-CATALOG_MAX_UPLOAD_BYTES = env_int("CATALOG_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
-CATALOG_MAX_IMAGE_PIXELS = env_int("CATALOG_MAX_IMAGE_PIXELS", 40_000_000)
+CATALOG_MAX_UPLOAD_BYTES = env.int("CATALOG_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+CATALOG_MAX_IMAGE_PIXELS = env.int("CATALOG_MAX_IMAGE_PIXELS", 40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = CATALOG_MAX_UPLOAD_BYTES + 1024 * 1024
 
 CATALOG_PAGE_SIZE = 25
 
-# The REST API under /api/v1/ (catalog/api/): token auth for apps, sessions for the browsable API.
+# The REST API under /api/v1/ (storefront/api/): token auth for apps, sessions for the browsable API.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["catalog.api.permissions.IsStaffOrReadOnly"],
+    "DEFAULT_PERMISSION_CLASSES": ["storefront.api.permissions.IsStaffOrReadOnly"],
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
-        "catalog.api.parsers.UploadParser",
+        "storefront.api.parsers.UploadParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "catalog.api.schema.ApiSchema",
-    "EXCEPTION_HANDLER": "catalog.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "storefront.api.schema.ApiSchema",
+    "EXCEPTION_HANDLER": "storefront.api.errors.api_exception_handler",
     # Anonymous searches by photo, per client address (e.g. 20/minute, 1000/hour).
-    "DEFAULT_THROTTLE_RATES": {"image_search": os.environ.get("API_IMAGE_SEARCH_ANON_RATE", "20/minute")},
+    "DEFAULT_THROTTLE_RATES": {"image_search": env.str("API_IMAGE_SEARCH_ANON_RATE", "20/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lookalike API",
@@ -201,34 +181,34 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 # Make each photo's thumbnail after its upload (a task); the beat task catches up.
-CATALOG_AUTO_THUMBNAILS = env_bool("CATALOG_AUTO_THUMBNAILS", True)
-CATALOG_THUMBNAIL_BATCH = env_int("CATALOG_THUMBNAIL_BATCH", 500)
+CATALOG_AUTO_THUMBNAILS = env.bool("CATALOG_AUTO_THUMBNAILS", True)
+CATALOG_THUMBNAIL_BATCH = env.int("CATALOG_THUMBNAIL_BATCH", 500)
 
 # The recommender. RECOMMENDER_BACKBONE: auto (ResNet-50 when its weights are on disk or
 # can be downloaded, else EfficientNet-Lite0), resnet50 or efficientnet_lite0.
-RECOMMENDER_BACKBONE = os.environ.get("RECOMMENDER_BACKBONE", "auto")
-RECOMMENDER_RESNET50_WEIGHTS = os.environ.get("RECOMMENDER_RESNET50_WEIGHTS", "")
-RECOMMENDER_DEVICE = os.environ.get("RECOMMENDER_DEVICE", "")  # empty: cuda when present, else cpu
+RECOMMENDER_BACKBONE = env.str("RECOMMENDER_BACKBONE", "auto")
+RECOMMENDER_RESNET50_WEIGHTS = env.str("RECOMMENDER_RESNET50_WEIGHTS", "")
+RECOMMENDER_DEVICE = env.str("RECOMMENDER_DEVICE", "")  # empty: cuda when present, else cpu
 # auto (default: on a CPU the backbone's fastest faithful int8 runtime, as installed; torch on a
 # GPU), torch (the fp32 reference), onnx (ONNX Runtime, the same vectors), onnx-int8,
 # openvino-int8 (2-4.5x torch on a CPU, vectors within cosine 0.99 of torch's). See
 # recommender/runtimes.py.
-RECOMMENDER_RUNTIME = os.environ.get("RECOMMENDER_RUNTIME", "auto")
-RECOMMENDER_MODEL_DIR = Path(os.environ.get("RECOMMENDER_MODEL_DIR", VAR_DIR / "models"))
-RECOMMENDER_INDEX_DIR = Path(os.environ.get("RECOMMENDER_INDEX_DIR", VAR_DIR / "index"))
+RECOMMENDER_RUNTIME = env.str("RECOMMENDER_RUNTIME", "auto")
+RECOMMENDER_MODEL_DIR = env.path("RECOMMENDER_MODEL_DIR", VAR_DIR / "models")
+RECOMMENDER_INDEX_DIR = env.path("RECOMMENDER_INDEX_DIR", VAR_DIR / "index")
 # Embed new photos and update the index when the catalogue changes (tasks on commit).
-RECOMMENDER_AUTO_UPDATE = env_bool("RECOMMENDER_AUTO_UPDATE", True)
+RECOMMENDER_AUTO_UPDATE = env.bool("RECOMMENDER_AUTO_UPDATE", True)
 # Photos the periodic catch-up task embeds per run (bulk imports are embedded by
 # `embed_catalog`, or by this task, RECOMMENDER_CATCH_UP_BATCH photos a run).
-RECOMMENDER_CATCH_UP_BATCH = env_int("RECOMMENDER_CATCH_UP_BATCH", 256)
+RECOMMENDER_CATCH_UP_BATCH = env.int("RECOMMENDER_CATCH_UP_BATCH", 256)
 # "More like this" first moves its query towards this many nearest stored photos (query
 # expansion, recommender/expansion.py); 0 searches with the query alone.
-RECOMMENDER_EXPANSION_NEIGHBOURS = env_int("RECOMMENDER_EXPANSION_NEIGHBOURS", 8)
+RECOMMENDER_EXPANSION_NEIGHBOURS = env.int("RECOMMENDER_EXPANSION_NEIGHBOURS", 8)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "faiss.loader": {"level": "WARNING"}},
 }

@@ -1,8 +1,6 @@
 """Settings for the test suite: the laptop settings with faster hashing."""
-import os
-
 from .base import *  # noqa: F401,F403
-from .base import DATABASES, VAR_DIR, env_bool
+from .base import DATABASES, VAR_DIR, env
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
@@ -13,11 +11,11 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 # Catalogue tests do not embed every photo they make; the pipeline tests turn this on.
-RECOMMENDER_AUTO_UPDATE = env_bool("RECOMMENDER_AUTO_UPDATE", False)
-CATALOG_AUTO_THUMBNAILS = env_bool("CATALOG_AUTO_THUMBNAILS", False)
+RECOMMENDER_AUTO_UPDATE = env.bool("RECOMMENDER_AUTO_UPDATE", False)
+CATALOG_AUTO_THUMBNAILS = env.bool("CATALOG_AUTO_THUMBNAILS", False)
 # Tests embed with the fp32 reference; tests/recommender/test_runtimes.py checks the faster
 # runtimes against it.
-RECOMMENDER_RUNTIME = os.environ.get("RECOMMENDER_RUNTIME", "torch")
+RECOMMENDER_RUNTIME = env.str("RECOMMENDER_RUNTIME", "torch")
 # A file, not memory, so that worker processes started by the pipeline tests share it.
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

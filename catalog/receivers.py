@@ -1,0 +1,28 @@
+"""The catalogue's receivers: a new photo's thumbnail task, a deleted photo's files, after the commit."""
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from fashionsite.celery import queue_on_commit
+
+from .models import ProductImage
+from .services import photo_files_delete
+from .tasks import make_thumbnails
+
+
+@receiver(post_save, sender=ProductImage, dispatch_uid="catalog-thumbnail")
+def image_saved(sender, instance, **kwargs):
+    """Queue the thumbnail of a photo that has none (once the save is committed)."""
+    if settings.CATALOG_AUTO_THUMBNAILS and not instance.thumbnail:
+        queue_on_commit(make_thumbnails, [instance.pk])
+
+
+@receiver(post_delete, sender=ProductImage, dispatch_uid="catalog-image-files")
+def image_deleted(sender, instance, using, **kwargs):
+    """Its photo and thumbnail files go too, once the deletion is committed (a rolled-back
+    deletion keeps them); admin, API and a product's deletion all come through here."""
+    names = [file.name for file in (instance.image, instance.thumbnail) if file]
+    # robust: a storage error is logged, not raised after the deletion has been committed.
+    transaction.on_commit(lambda: photo_files_delete(names, storage=instance.image.storage), using=using,
+                          robust=True)
