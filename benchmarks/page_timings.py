@@ -60,10 +60,10 @@ def main():
     args = parser.parse_args()
     ids = list(Product.objects.filter(is_active=True).values_list("pk", flat=True))
     products = random.Random(0).sample(ids, min(len(ids), args.requests + 20))
-    home = reverse("catalog:home")
+    home = reverse("storefront:home")
 
     def product_page(client, number):
-        return timed(client, reverse("catalog:product", args=[products[number % len(products)]]),
+        return timed(client, reverse("storefront:product", args=[products[number % len(products)]]),
                      TOGGLES[number % len(TOGGLES)])
 
     def search_grid(client, number):

@@ -4,9 +4,9 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Min, Q
 
-from .models import Product
+from .models import Product, ProductImage
 
 SEARCHED_FIELDS = ["name", "article_type", "base_colour", "master_category", "sub_category", "gender"]
 FACETS = ["gender", "master_category", "article_type", "base_colour"]
@@ -37,9 +37,10 @@ class CatalogueFilters:
         return products.filter(**self.lookups())
 
 
-def product_list():
-    """Active products, newest first, with their images loaded."""
-    return Product.objects.filter(is_active=True).prefetch_related("images")
+def product_list(*, include_inactive=False):
+    """Active products (all of them with include_inactive), newest first, with their images loaded."""
+    products = Product.objects.prefetch_related("images")
+    return products if include_inactive else products.filter(is_active=True)
 
 
 def product_search(*, query="", filters=None, products=None):
@@ -80,3 +81,19 @@ def facet_counts(products):
             if value:
                 counts[facet][value] += count
     return {facet: sorted(counts[facet].items(), key=lambda item: (-item[1], item[0])) for facet in FACETS}
+
+
+def price_range():
+    """(lowest, highest) price of the active catalogue, or None when no product has a price."""
+    prices = Product.objects.filter(is_active=True).aggregate(low=Min("price"), high=Max("price"))
+    return None if prices["low"] is None else (prices["low"], prices["high"])
+
+
+def products_by_id(product_ids):
+    """{id: product} of these products, active or not (Django's in_bulk)."""
+    return Product.objects.in_bulk(product_ids)
+
+
+def images_without_thumbnail():
+    """Photos whose thumbnail is still to be made, oldest first."""
+    return ProductImage.objects.filter(thumbnail="").order_by("id")

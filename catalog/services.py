@@ -88,7 +88,6 @@ def products_set_active(*, queryset, is_active):
     return count
 
 
-
 def image_thumbnail_make(*, image):
     """Store the photo's thumbnail (once: an image that has one is left as it is)."""
     if image.thumbnail:
@@ -98,7 +97,3 @@ def image_thumbnail_make(*, image):
     image.thumbnail.save("thumbnail.jpg", ContentFile(content), save=False)
     ProductImage.objects.filter(pk=image.pk).update(thumbnail=image.thumbnail.name)
     return image
-
-
-def images_without_thumbnail():
-    return ProductImage.objects.filter(thumbnail="").order_by("id")

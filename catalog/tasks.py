@@ -2,15 +2,15 @@
 from celery import shared_task
 from django.conf import settings
 
-from . import services
-from .models import ProductImage
+from . import selectors, services
 
 RETRY = {"autoretry_for": (ConnectionError, TimeoutError), "retry_backoff": 2, "max_retries": 6, "acks_late": True}
 
 
 @shared_task(**RETRY)
 def make_thumbnails(image_ids):
-    for image in ProductImage.objects.filter(id__in=image_ids, thumbnail=""):
+    """Make the thumbnails these photos lack (an unreadable photo is left without one)."""
+    for image in selectors.images_without_thumbnail().filter(id__in=image_ids):
         try:
             services.image_thumbnail_make(image=image)
         except OSError:  # an unreadable file: the recommender records it as failed
@@ -20,6 +20,6 @@ def make_thumbnails(image_ids):
 @shared_task(**RETRY)
 def thumbnails_catch_up():
     """Run by Celery beat: thumbnails of photos that have none (bulk imports, outages)."""
-    image_ids = list(services.images_without_thumbnail().values_list("id", flat=True)[:settings.CATALOG_THUMBNAIL_BATCH])
+    image_ids = list(selectors.images_without_thumbnail().values_list("id", flat=True)[:settings.CATALOG_THUMBNAIL_BATCH])
     make_thumbnails(image_ids)
     return len(image_ids)

@@ -11,8 +11,8 @@ def serve_media(request, path):
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include("catalog.api.urls")),
-    path("", include("catalog.urls")),
+    path("api/v1/", include("storefront.api.urls")),
+    path("", include("storefront.urls")),
 ]
 
 if settings.SERVE_MEDIA:

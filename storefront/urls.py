@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import views
 
-app_name = "catalog"
+app_name = "storefront"
 urlpatterns = [
     path("", views.home, name="home"),
     path("products/<int:pk>/", views.product_detail, name="product"),

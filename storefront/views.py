@@ -1,14 +1,13 @@
+"""The shop pages: the search grid, a product with "more like this", and search by photo."""
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Max, Min
 from django.shortcuts import get_object_or_404, render
 
+from catalog.selectors import FACETS, facet_counts, price_range, product_list, product_search, products_by_id
 from recommender.selectors import products_inspired_by, search_by_image, similar_products
 
 from .forms import PhotoSearchForm, SearchForm, SimilarityForm
-from .models import Product
-from .selectors import FACETS, facet_counts, product_list, product_search
 
 TRAIL_LENGTH = 8  # product pages kept in the "your trail" breadcrumb and in "inspired by"
 FACET_LABELS = {"gender": "Gender", "master_category": "Category", "article_type": "Type", "base_colour": "Colour"}
@@ -21,7 +20,7 @@ def home(request):
     products = product_search(query=query, filters=filters)
     page = Paginator(products, settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
     browsing = not query and not filters
-    return render(request, "catalog/home.html", {
+    return render(request, "storefront/home.html", {
         "form": form, "query": query, "filtered": bool(filters), "page": page,
         "facets": facet_choices(products, form), "price_range": price_range(),
         "inspired": products_inspired_by(product_ids=viewed_ids(request), k=10) if browsing else [],
@@ -34,8 +33,8 @@ def product_detail(request, pk):
     toggles = SimilarityForm(request.GET)
     similar = similar_products(product=product, k=settings.CATALOG_PAGE_SIZE, filters=toggles.filters_for(product))
     trail = trail_visit(request, product.pk)
-    trail_products = Product.objects.in_bulk(trail)
-    return render(request, "catalog/product_detail.html", {
+    trail_products = products_by_id(trail)
+    return render(request, "storefront/product_detail.html", {
         "product": product, "toggles": toggles, "link_query": toggles.query_string(), "results": similar,
         "trail": [trail_products[pk] for pk in trail if pk in trail_products],
     })
@@ -52,7 +51,7 @@ def photo_search(request):
                                       filters=form.filters())
         except ValidationError as error:
             form.add_error("photo", error)
-    return render(request, "catalog/photo_search.html", {
+    return render(request, "storefront/photo_search.html", {
         "form": form, "results": results,
         "facets": facet_choices(product_list(), form), "price_range": price_range(),
     }, status=400 if form.errors else 200)
@@ -69,12 +68,6 @@ def facet_choices(products, form):
             values = [(selected, 0)] + values  # a filter with no match stays visible, so it can be removed
         choices.append((facet, FACET_LABELS[facet], selected, values))
     return choices
-
-
-def price_range():
-    """(lowest, highest) price of the active catalogue, or None when no product has a price."""
-    prices = Product.objects.filter(is_active=True).aggregate(low=Min("price"), high=Max("price"))
-    return None if prices["low"] is None else (prices["low"], prices["high"])
 
 
 def viewed_ids(request):

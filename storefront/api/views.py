@@ -11,7 +11,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.models import Product
 from catalog.selectors import product_list
 from catalog.services import product_create, product_delete, product_image_add, product_image_delete, product_update
 from recommender.selectors import search_by_image, similar_products
@@ -47,7 +46,7 @@ class ProductViewSet(viewsets.ModelViewSet):
     lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
-        return Product.objects.prefetch_related("images") if self.request.user.is_staff else product_list()
+        return product_list(include_inactive=self.request.user.is_staff)
 
     def filter_queryset(self, queryset):
         return super().filter_queryset(queryset) if self.action == "list" else queryset

@@ -11,12 +11,12 @@ from tests.recommender.helpers import demo_photo
 
 pytestmark = pytest.mark.django_db
 
-HOME = reverse("catalog:home")
-PHOTO_SEARCH = reverse("catalog:photo_search")
+HOME = reverse("storefront:home")
+PHOTO_SEARCH = reverse("storefront:photo_search")
 
 
 def product_url(product, query=""):
-    return reverse("catalog:product", args=[product.pk]) + query
+    return reverse("storefront:product", args=[product.pk]) + query
 
 
 def names_on(response, section="page"):
@@ -169,7 +169,7 @@ def test_product_page_shows_all_photos_and_attributes(client):
 def test_product_page_of_an_unknown_or_inactive_product_is_not_found(client):
     inactive = ProductFactory(is_active=False)
     assert client.get(product_url(inactive)).status_code == 404
-    assert client.get(reverse("catalog:product", args=[99999])).status_code == 404
+    assert client.get(reverse("storefront:product", args=[99999])).status_code == 404
 
 
 def test_product_page_without_a_vector_says_there_is_nothing_similar_yet(client):

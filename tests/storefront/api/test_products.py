@@ -2,9 +2,9 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.api.views import ProductPagination
+from storefront.api.views import ProductPagination
 from catalog.models import Product
-from tests.api.conftest import assert_error
+from tests.storefront.api.conftest import assert_error
 from tests.factories import ProductFactory, ProductImageFactory
 
 pytestmark = pytest.mark.django_db
