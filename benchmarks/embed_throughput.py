@@ -60,13 +60,16 @@ import django  # noqa: E402
 django.setup()
 
 import numpy as np  # noqa: E402
+from more_itertools import chunked  # noqa: E402
 from django.conf import settings  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from recommender import runtimes  # noqa: E402
+from recommender.runtimes import choice as runtime_choice  # noqa: E402
+from recommender.runtimes import engines, model_files  # noqa: E402
 from recommender.backbones import (BACKBONES, BackboneChoice, ResNet50, choose_backbone,  # noqa: E402
                                    local_resnet50_weights)
-from recommender.embedding import Embedder, chunks, embed_files, fingerprint, read_photos, vector_model  # noqa: E402
+from recommender.embedding import Embedder, embed_files, fingerprint, vector_model  # noqa: E402
+from recommender.preprocessing import read_photos  # noqa: E402
 from recommender.embedding_processes import embedding_executor  # noqa: E402
 from recommender.evaluation import evaluate  # noqa: E402
 
@@ -80,7 +83,7 @@ CPU_RUNTIMES = ("onnx fp32", "onnx int8", "openvino int8")  # the rows of cpu_en
 
 def sample(dataset, count):
     """The first `count` photos by id of the labelled sample, without the calibration photos."""
-    calibration = {file.name for file in runtimes.calibration_files()}
+    calibration = {file.name for file in model_files.calibration_files()}
     labels = {}
     with open(dataset / "styles.csv", newline="", encoding="utf-8") as file:
         for row in csv.DictReader(file):
@@ -108,7 +111,7 @@ def resnet50_backbone(device, workdir):
     backbone = ResNet50(model, "cpu")  # before train(): the constructor puts the model in eval mode
     model.train()
     with torch.no_grad():
-        for batch in runtimes.calibration_batches(backbone, runtimes.calibration_files(), size=16):
+        for batch in model_files.calibration_batches(backbone, model_files.calibration_files(), size=16):
             model(batch)
     weights = workdir / "resnet50-bn-estimated.pth"
     torch.save(model.state_dict(), weights)
@@ -126,8 +129,8 @@ def torch_backbone(name, device, workdir):
     return BACKBONES[name].load(choice.weights_path, device), name, choice
 
 
-ENGINES = {"onnx fp32": (runtimes.OnnxBackbone, "onnx"), "onnx int8": (runtimes.OnnxBackbone, "onnx-int8"),
-           "openvino int8": (runtimes.OpenVinoBackbone, "openvino-int8")}
+ENGINES = {"onnx fp32": (engines.OnnxBackbone, "onnx"), "onnx int8": (engines.OnnxBackbone, "onnx-int8"),
+           "openvino int8": (engines.OpenVinoBackbone, "openvino-int8")}
 
 
 def cpu_engines(backbone, choice, model, label):
@@ -136,14 +139,14 @@ def cpu_engines(backbone, choice, model, label):
     one thread is as many worker processes."""
     started = time.perf_counter()
     for runtime in ("onnx", "onnx-int8"):
-        runtimes.model_file(backbone, choice, runtime)
+        model_files.model_file(backbone, choice, runtime)
     print(f"{label}: ONNX models built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
 
     def maker(engine, runtime):
         def make(threads, processes=False):
             if processes and threads > 1:
                 return WorkerProcesses(choice.name, runtime, threads)
-            path = runtimes.model_file(backbone, choice, runtime)
+            path = model_files.model_file(backbone, choice, runtime)
             return contextlib.nullcontext(Embedder(engine(backbone, path, cores=threads), model))
         return make
 
@@ -156,7 +159,7 @@ class WorkerProcesses:
 
     def __init__(self, backbone_name, runtime, processes):
         settings.RECOMMENDER_RUNTIME = runtime  # the workers take the caller's settings
-        started = runtimes.resolve_runtime(choose_backbone(backbone_name), runtime)
+        started = runtime_choice.resolve_runtime(choose_backbone(backbone_name), runtime)
         if started != runtime:
             raise SystemExit(f"--processes: the workers would run {started}, not {runtime}, on this machine.")
         self.backbone_name = backbone_name
@@ -167,7 +170,7 @@ class WorkerProcesses:
             pass
 
     def vectors_of_files(self, files, chunk):
-        futures = [self.executor.submit(embed_files, part, self.backbone_name) for part in chunks(files, chunk)]
+        futures = [self.executor.submit(embed_files, part, self.backbone_name) for part in chunked(files, chunk)]
         return np.concatenate([future.result() for future in futures])
 
     def __enter__(self):

@@ -8,7 +8,7 @@ catalogue) followed by synthetic vectors (rows R .. n-1), each a random real vec
 Gaussian noise with the covariance of the real vectors, scaled so that its distance to that
 vector is the median nearest-neighbour distance of the real vectors, then renormalised.
 Real vectors come from --real (a .npy of unit vectors) or, when that file is missing, from
-the database of --source-var (default VAR_DIR; or DATABASE_URL: `services.indexable_vectors`;
+the database of --source-var (default VAR_DIR; or DATABASE_URL: `ImageEmbedding.objects.indexable`;
 then cached to --real).
 
 Queries: half are real vectors (indexed, as "more like this" queries are), half are real
@@ -59,8 +59,10 @@ def export_real_vectors(path):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fashionsite.settings.base")
     import django
     django.setup()
-    from recommender import embedding, services
-    _, vectors = services.indexable_vectors(embedding.fingerprint())
+    from recommender import embedding
+    from recommender.models import ImageEmbedding
+
+    _, vectors = ImageEmbedding.objects.indexable(embedding.fingerprint()).ids_and_vectors()
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
 
@@ -224,7 +226,7 @@ def end_to_end(args, synthesiser):
     start = time.perf_counter()
     services.index_rebuild(model_fingerprint=model)
     rebuild_s = time.perf_counter() - start
-    index = services.current_index(model)
+    index = selectors.current_index(model)
     rng = np.random.default_rng(2)
     chosen = Product.objects.in_bulk([int(pk) for pk in rng.choice(real_products, args.requests + 20, replace=False)])
     neighbours = {"similar_products": settings.RECOMMENDER_EXPANSION_NEIGHBOURS, "plain_search": 0}

@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from more_itertools import chunked
 from tqdm import tqdm
 
 from .images import check_image_bytes, thumbnail_jpeg
@@ -80,7 +81,7 @@ def catalog_import(*, path, limit=None, batch_size=500, progress=True):
             raise ImportFolderError(f"{csv_path} lacks the column(s): {', '.join(missing)}.")
         rows = list(parse_rows(reader, images_dir, report, limit))
     with tqdm(total=len(rows), desc="Importing", unit=" products", disable=not progress) as bar:
-        for batch in batched(rows, batch_size):
+        for batch in chunked(rows, batch_size):
             import_batch(batch, report)
             bar.update(len(batch))
     return report
@@ -144,17 +145,6 @@ def parse_price(text):
     if not price.is_finite() or price < 0 or price >= Decimal("1e8"):
         raise BadRow(f"price {text!r} must be between 0 and 99,999,999.99")
     return price.quantize(Decimal("0.01"))
-
-
-def batched(rows, size):
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def read_photo(row):

@@ -94,6 +94,17 @@ def products_by_id(product_ids):
     return Product.objects.in_bulk(product_ids)
 
 
+def stored_activation(product_id):
+    """Whether the product is active as stored (before a change being saved), or None when it
+    is not stored."""
+    return Product.objects.filter(pk=product_id).values_list("is_active", flat=True).first()
+
+
+def image_ids_of_products(product_ids):
+    """The ids of these products' photos, as a list."""
+    return list(ProductImage.objects.filter(product_id__in=product_ids).values_list("id", flat=True))
+
+
 def images_without_thumbnail():
     """Photos whose thumbnail is still to be made, oldest first."""
     return ProductImage.objects.filter(thumbnail="").order_by("id")

@@ -1,14 +1,20 @@
+"""The recommender's admin: every photo's embedding state, and its actions on products.
+
+The product admin is catalog's, registered again with the recommender's action added
+(a subclass: no other app's class is changed)."""
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Subquery
 
-from catalog.admin import ProductAdmin, image_preview
+from catalog import admin as catalog_admin
+from catalog.models import Product
+from catalog.selectors import image_ids_of_products
 from fashionsite.celery import queue_on_commit
 
 from . import tasks
 from .embedding import fingerprint
 from .models import PhotoEmbedding
-from .services import current_rows, embeddings_forget, pipeline_status
+from .selectors import pipeline_status
+from .services import embeddings_forget
 
 
 def reembed(modeladmin, request, image_ids):
@@ -45,11 +51,7 @@ class PhotoEmbeddingAdmin(admin.ModelAdmin):
     change_list_template = "admin/recommender/photoembedding/change_list.html"
 
     def get_queryset(self, request):
-        current = current_rows(fingerprint())
-        return super().get_queryset(request).annotate(
-            current_status=Subquery(current.values("status")[:1]),
-            current_attempts=Subquery(current.values("attempts")[:1]),
-            current_error=Subquery(current.values("error")[:1]))
+        return super().get_queryset(request).with_state(fingerprint())
 
     def has_add_permission(self, request):
         return False
@@ -59,7 +61,7 @@ class PhotoEmbeddingAdmin(admin.ModelAdmin):
 
     @admin.display(description="photo")
     def preview(self, photo):
-        return image_preview(photo, 60)
+        return catalog_admin.image_preview(photo, 60)
 
     @admin.display(description="state", ordering="current_status")
     def state(self, photo):
@@ -86,9 +88,15 @@ class PhotoEmbeddingAdmin(admin.ModelAdmin):
         self.message_user(request, "The index rebuild is queued.", messages.SUCCESS)
 
 
-@admin.action(description="Re-embed the photos of the selected products")
-def reembed_products(modeladmin, request, queryset):
-    reembed(modeladmin, request, list(queryset.exclude(images=None).values_list("images__id", flat=True)))
+admin.site.unregister(Product)
 
 
-ProductAdmin.actions = [*ProductAdmin.actions, reembed_products]
+@admin.register(Product)
+class ProductAdmin(catalog_admin.ProductAdmin):
+    """The catalogue's product admin with the recommender's action."""
+
+    actions = [*catalog_admin.ProductAdmin.actions, "reembed_products"]
+
+    @admin.action(description="Re-embed the photos of the selected products")
+    def reembed_products(self, request, queryset):
+        reembed(self, request, image_ids_of_products(queryset.values_list("id", flat=True)))

@@ -6,4 +6,4 @@ class RecommenderConfig(AppConfig):
     verbose_name = "Recommender"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the receivers)
+        from . import receivers  # noqa: F401  (connects the receivers)

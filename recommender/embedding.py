@@ -22,19 +22,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from more_itertools import chunked
 from PIL import ImageOps
 from threadpoolctl import ThreadpoolController
+
+from catalog.images import WHITE, open_photo
 
 from .backbones import BACKBONES, choose_backbone, load_backbone
 from .background import catalogue_style, has_white_border
 from .colour import HISTOGRAM_SIZE, colour_signature, foreground_mask
-from catalog.images import WHITE, open_photo
-
-from .preprocessing import PREPROCESSING_VERSION, square_photo
+from .preprocessing import INPUT_SIZE, PREPROCESSING_VERSION, network_input, read_photos, squares
 from .projection import Projection, unit_rows
-from .runtimes import resolve_runtime, runtime_backbone
+from .runtimes.choice import resolve_runtime
+from .runtimes.engines import runtime_backbone
 
-INPUT_SIZE = 224
 GEM_POWER = 3.0
 SPATIAL_GRID = 7
 COLOUR_WEIGHT = 0.25  # used when no projection is trained for the backbone
@@ -115,12 +116,10 @@ class Embedder:
     def preprocess(self, photos, styled=False):
         """(squares, foreground masks, colour signatures) for a list of RGB PIL images, made
         catalogue-style first unless they are `styled` already."""
-        if not styled:
-            photos = [catalogue_style(photo) for photo in photos]
-        squares = np.stack([np.asarray(square_photo(photo, INPUT_SIZE)) for photo in photos])
-        masks = np.stack([foreground_mask(square) for square in squares])
-        colour = np.stack([colour_signature(square, mask) for square, mask in zip(squares, masks)])
-        return squares, masks, colour
+        pixels = squares(photos, styled)
+        masks = np.stack([foreground_mask(square) for square in pixels])
+        colour = np.stack([colour_signature(square, mask) for square, mask in zip(pixels, masks)])
+        return pixels, masks, colour
 
     def prepared(self, files):
         """preprocess() of photo files: decoding included."""
@@ -155,7 +154,7 @@ class Embedder:
         that would leave fewer parts than workers. When one part fails, the parts not started
         yet are dropped and its error is raised."""
         size = -(-len(items) // workers)
-        parts = chunks(items, min(size, largest or size))
+        parts = list(chunked(items, max(1, min(size, largest or size))))
         with one_blas_thread():
             if not parts:
                 return np.zeros((0, self.model.size), np.float32)
@@ -168,16 +167,9 @@ class Embedder:
                 pool.shutdown(cancel_futures=True)
 
     def normalised(self, pixels):
-        """(N, H, W, 3) uint8 squares -> the backbone's (N, 3, H, W) normalised float input,
-        contiguous. Looked up in a table of the 256 values of each channel: one pass, twice
-        as fast as computing them, and the same float32 values."""
-        import torch
-
-        table = input_table(tuple(self.backbone.mean), tuple(self.backbone.std))
-        batch = np.empty((len(pixels), 3, *pixels.shape[1:3]), np.float32)
-        for channel in range(3):
-            np.take(table[channel], pixels[..., channel], out=batch[:, channel], mode="clip")
-        return torch.from_numpy(batch)
+        """(N, H, W, 3) uint8 squares -> this backbone's (N, 3, H, W) float32 input
+        (preprocessing.network_input with its mean and std)."""
+        return network_input(pixels, self.backbone.mean, self.backbone.std)
 
     def feature_maps(self, batch):
         """The backbone's maps, as fp32 on the CPU; on a CUDA GPU under fp16 autocast."""
@@ -200,17 +192,6 @@ class Embedder:
                                for maps in intermediate]
         parts += [F.adaptive_avg_pool2d(maps, SPATIAL_GRID).flatten(1) for maps in intermediate]
         return torch.cat([F.normalize(part, dim=1) for part in parts], dim=1).numpy()
-
-
-def chunks(items, size):
-    return [items[start:start + size] for start in range(0, len(items), max(size, 1))]
-
-
-@functools.cache
-def input_table(mean, std):
-    """(3, 256) float32: (value / 255 - mean) / std of each channel, computed in float32."""
-    values = np.arange(256, dtype=np.float32)[None, :] / np.float32(255.0)
-    return (values - np.array(mean, np.float32)[:, None]) / np.array(std, np.float32)[:, None]
 
 
 @functools.cache
@@ -251,10 +232,6 @@ def _embedder(backbone_name, runtime):
     if backbone is None:  # the runtime cannot start here: the one auto now picks, loaded once (cached)
         return _embedder(backbone_name, resolve_runtime(choice, "auto"))
     return Embedder(backbone, _vector_model(choice.name, runtime))
-
-
-def read_photos(files):
-    return [open_photo(file, max_side=2 * INPUT_SIZE) for file in files]
 
 
 def embed_files(files, backbone_name=None):

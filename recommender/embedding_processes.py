@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from .backbones import choose_backbone
-from .runtimes import available_cores, resolve_runtime, wants_gpu
+from .runtimes.choice import resolve_runtime, wants_gpu
+from .runtimes.cpu import available_cores
 
 MIN_PHOTOS = 512
 # What makes the embedder: a worker process takes the caller's values, whatever its own

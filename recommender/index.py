@@ -9,13 +9,12 @@ file with 8-bit scalar quantisation (FaissIVFIndex) beyond APPROXIMATE_FROM vect
 (docs/benchmarks.md, "Index at scale").
 """
 import math
-import os
-import tempfile
 from abc import ABC, abstractmethod
-from pathlib import Path
 
 import faiss
 import numpy as np
+
+from .files import write_atomically
 
 
 class CorruptIndex(Exception):
@@ -111,7 +110,7 @@ class FaissIndex(VectorIndex):
         raise NotImplementedError
 
     def save(self, path):
-        write_atomically(path, self.faiss_index)
+        write_atomically(path, lambda temporary: faiss.serialize_index(self.faiss_index).tofile(temporary))
 
     @classmethod
     def load(cls, path):
@@ -130,21 +129,6 @@ class FaissFlatIndex(FaissIndex):
 
     def search_parameters(self, k, allowed):
         return None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
-
-
-def write_atomically(path, faiss_index):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(faiss.serialize_index(faiss_index).tobytes())
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def load_index(path):

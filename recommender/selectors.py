@@ -1,4 +1,11 @@
-"""Reads of the recommender: "more like this" and search by photo."""
+"""Reads of the recommender: "more like this", search by photo, the live index and the pipeline's state.
+
+No read writes but one, explicitly: a missing or unreadable index is rebuilt by
+services.index_restore (current_index) until the data-safety work decides what a reader
+does without an index.
+"""
+import logging
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -7,10 +14,13 @@ from catalog.images import check_image_upload
 from catalog.models import Product, ProductImage
 from catalog.selectors import CatalogueFilters
 
+from . import services, snapshots
 from .embedding import embed_photo_views, fingerprint
 from .expansion import expanded_queries, expansion_neighbours
-from .models import ImageEmbedding
-from .services import current_index, current_vectors
+from .index import CorruptIndex
+from .models import ImageEmbedding, PhotoEmbedding
+
+logger = logging.getLogger(__name__)
 
 
 # The engine's filters are the catalogue's: one definition for the grid, the API and the search.
@@ -57,10 +67,22 @@ def product_vector(product):
 def stored_vector(image_ids):
     """The stored vector of the first of these photos (primary first) that has one, or None."""
     # By image ids: filtering by the join to the product instead makes SQLite scan every vector.
-    rows = (current_vectors(fingerprint()).filter(image_id__in=image_ids)
+    rows = (ImageEmbedding.objects.current(fingerprint()).filter(image_id__in=image_ids)
             .order_by("-image__is_primary", "image__position", "image_id").values_list("vector", flat=True))
     first = rows.first()
     return None if first is None else ImageEmbedding.from_bytes(first)
+
+
+def current_index(model_fingerprint):
+    """This process's copy of the newest index (snapshots.loaded_index). A missing or corrupt
+    index file is rebuilt from the stored vectors and published: a write, done by
+    services.index_restore."""
+    try:
+        index = snapshots.loaded_index(model_fingerprint)
+    except CorruptIndex:
+        logger.warning("Index file of %s is corrupt; rebuilding it from the database", model_fingerprint)
+        index = None
+    return index if index is not None else services.index_restore(model_fingerprint=model_fingerprint)
 
 
 def expanded_query(vector, own_photos):
@@ -158,3 +180,35 @@ def products_inspired_by(*, product_ids, k=10):
     seen = {product.pk for product in viewed}
     found = nearest_products(mean, k=k + len(seen))
     return [result for result in found if result.product.pk not in seen][:k]
+
+
+def primary_vectors(model_fingerprint):
+    """(articleTypes, baseColours, vectors) of the active products' primary photos with a
+    stored vector of this model: two lists of n strings and float32 (n, d) unit vectors."""
+    rows = list(ImageEmbedding.objects.filter(
+        fingerprint=model_fingerprint, status=ImageEmbedding.Status.DONE, image__is_primary=True,
+        image__product__is_active=True,
+    ).values_list("image__product__article_type", "image__product__base_colour", "vector"))
+    vectors = np.stack([ImageEmbedding.from_bytes(row[2]) for row in rows]) if rows else np.zeros((0, 0), np.float32)
+    return [row[0] for row in rows], [row[1] for row in rows], vectors
+
+
+def pipeline_status():
+    """What the admin and `recommender_status` show: the model, the index, the photos' states."""
+    model_fingerprint = fingerprint()
+    version, path = snapshots.latest_version(model_fingerprint)
+    # The process's loaded copy (reloaded only when a new version appears), not a fresh read per view.
+    size = len(current_index(model_fingerprint)) if path else 0
+    done = ImageEmbedding.objects.current(model_fingerprint).count()
+    failed = ImageEmbedding.objects.current(model_fingerprint, ImageEmbedding.Status.FAILED).count()
+    return {
+        "backbone": model_fingerprint.split("-")[0],
+        "fingerprint": model_fingerprint,
+        "index_version": version,
+        "index_size": size,
+        "index_age_seconds": round(time.time() - path.stat().st_mtime) if path else None,
+        "photos": ProductImage.objects.count(),
+        "embedded": done,
+        "failed": failed,
+        "pending": PhotoEmbedding.objects.without_current_vector(model_fingerprint).count() - failed,
+    }

@@ -1,13 +1,15 @@
-"""Writes of the recommender: computing stored vectors and publishing the vector index."""
+"""Writes of the recommender: computing stored vectors and publishing the vector index.
+
+The queries they need are the models' QuerySet methods (recommender.models): services never
+import selectors, so that a selector can call a service (index_restore).
+"""
 import logging
-import time
 from collections import deque
 from dataclasses import dataclass, field
 
-import numpy as np
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
+from more_itertools import chunked
 from tqdm import tqdm
 
 from catalog.models import ProductImage
@@ -17,7 +19,7 @@ from .backbones import choose_backbone
 from .embedding import embed_files, fingerprint, vector_model
 from .embedding_processes import embedding_executor, processes_for
 from .index import CorruptIndex, build_index
-from .models import ImageEmbedding
+from .models import ImageEmbedding, PhotoEmbedding
 
 logger = logging.getLogger(__name__)
 
@@ -27,33 +29,6 @@ class EmbedReport:
     fingerprint: str
     embedded: int = 0
     failed: list = field(default_factory=list)  # (image id, error)
-
-
-MAX_ATTEMPTS = 3  # a photo that failed this often is left alone until it is replaced
-
-
-def current_rows(model_fingerprint, **conditions):
-    """ImageEmbedding rows of this model about each photo's current file, for an Exists()."""
-    return ImageEmbedding.objects.filter(
-        image=OuterRef("pk"), fingerprint=model_fingerprint, image_sha256=OuterRef("sha256"), **conditions)
-
-
-def current_vectors(model_fingerprint, status=ImageEmbedding.Status.DONE):
-    """ImageEmbedding rows of this model, with this status, made from each photo's current file."""
-    return ImageEmbedding.objects.filter(fingerprint=model_fingerprint, status=status,
-                                         image_sha256=F("image__sha256"))
-
-
-def images_without_current_vector(model_fingerprint):
-    """Photos with no vector from this model, or a vector made from an earlier file."""
-    done = current_rows(model_fingerprint, status=ImageEmbedding.Status.DONE)
-    return ProductImage.objects.exclude(Exists(done)).order_by("id")
-
-
-def images_pending(model_fingerprint):
-    """Photos still to embed: no current vector, and not given up on after MAX_ATTEMPTS failures."""
-    given_up = current_rows(model_fingerprint, status=ImageEmbedding.Status.FAILED, attempts__gte=MAX_ATTEMPTS)
-    return images_without_current_vector(model_fingerprint).exclude(Exists(given_up))
 
 
 def embeddings_update(*, backbone=None, image_ids=None, batch_size=32, progress=False, retry_failed=True,
@@ -67,7 +42,8 @@ def embeddings_update(*, backbone=None, image_ids=None, batch_size=32, progress=
     """
     backbone = choose_backbone(backbone).name  # worker processes embed with the very backbone named here
     model_fingerprint = fingerprint(backbone)
-    pending = (images_without_current_vector if retry_failed else images_pending)(model_fingerprint)
+    photos = PhotoEmbedding.objects
+    pending = photos.without_current_vector(model_fingerprint) if retry_failed else photos.pending(model_fingerprint)
     if image_ids is not None:
         pending = pending.filter(id__in=image_ids)
     if limit is not None:
@@ -79,8 +55,8 @@ def embeddings_update(*, backbone=None, image_ids=None, batch_size=32, progress=
     try:
         with tqdm(total=len(pending_ids), desc="Embedding", unit=" photos", disable=not progress) as bar:
             in_flight = deque()  # (photos, their vectors to come): a batch for each process, and one more
-            for start in range(0, len(pending_ids), batch_size):
-                images = list(ProductImage.objects.filter(id__in=pending_ids[start:start + batch_size]))
+            for batch_ids in chunked(pending_ids, batch_size):
+                images = list(ProductImage.objects.filter(id__in=batch_ids))
                 in_flight.append((images, executor.submit(embed_files, photo_paths(images), backbone)))
                 if len(in_flight) > processes:
                     store_batch(*in_flight.popleft(), executor, backbone, report, bar)
@@ -143,28 +119,13 @@ def record_failure(image, model_fingerprint, error):
         error=f"{type(error).__name__}: {error}"[:2000], attempts=attempts, updated_at=timezone.now())
 
 
-def indexable_rows(model_fingerprint, image_ids=None):
-    """The current vectors of active products' photos (of image_ids, or all)."""
-    rows = current_vectors(model_fingerprint).filter(image__product__is_active=True)
-    return rows if image_ids is None else rows.filter(image_id__in=list(image_ids))
-
-
-def indexable_vectors(model_fingerprint, image_ids=None):
-    """(ids, vectors) of indexable_rows."""
-    pairs = list(indexable_rows(model_fingerprint, image_ids).values_list("image_id", "vector"))
-    ids = np.array([image_id for image_id, _ in pairs], dtype=np.int64)
-    if not pairs:
-        return ids, np.zeros((0, 0), np.float32)
-    return ids, np.stack([ImageEmbedding.from_bytes(vector) for _, vector in pairs])
-
-
 def vector_size(vectors):
     return vectors.shape[1] if len(vectors) else vector_model().size
 
 
 def index_from_database(model_fingerprint):
     """A new index of every indexable vector (no photo is read)."""
-    ids, vectors = indexable_vectors(model_fingerprint)
+    ids, vectors = ImageEmbedding.objects.indexable(model_fingerprint).ids_and_vectors()
     return build_index(vector_size(vectors), ids, vectors)
 
 
@@ -192,37 +153,15 @@ def index_refresh_images(*, image_ids, model_fingerprint=None):
             index = index_from_database(model_fingerprint)
         else:
             index.remove(list(image_ids))
-            index.add(*indexable_vectors(model_fingerprint, image_ids))
+            index.add(*ImageEmbedding.objects.indexable(model_fingerprint, image_ids).ids_and_vectors())
         return snapshots.publish(model_fingerprint, index)
 
 
-_readers = {}
-
-
-def current_index(model_fingerprint):
-    """This process's copy of the newest index; a missing or corrupt file is rebuilt from the database."""
-    reader = _readers.setdefault(model_fingerprint, snapshots.LoadedIndex(model_fingerprint))
-    try:
-        index = reader.newest()
-    except CorruptIndex:
-        logger.warning("Index file of %s is corrupt; rebuilding it from the database", model_fingerprint)
-        index = None
-    if index is None:
-        index_rebuild(model_fingerprint=model_fingerprint)
-        index = reader.newest(force=True)
-    return index
-
-
-def index_in_step(model_fingerprint):
-    """Whether the newest index holds exactly the photos that should be searchable."""
-    try:
-        index = snapshots.load_latest(model_fingerprint)
-    except CorruptIndex:
-        return False
-    if index is None:
-        return False
-    expected = indexable_rows(model_fingerprint).values_list("image_id", flat=True)  # no vector bytes
-    return set(index.ids().tolist()) == set(expected)
+def index_restore(*, model_fingerprint):
+    """Rebuild and publish the index for a reader that found none, or an unreadable one
+    (selectors.current_index); returns this process's copy of it (snapshots.loaded_index)."""
+    index_rebuild(model_fingerprint=model_fingerprint)
+    return snapshots.loaded_index(model_fingerprint, force=True)
 
 
 def catch_up(*, batch_size=None):
@@ -232,7 +171,8 @@ def catch_up(*, batch_size=None):
     model_fingerprint = fingerprint()
     batch_size = batch_size or settings.RECOMMENDER_CATCH_UP_BATCH
     report = embeddings_update(limit=batch_size, retry_failed=False, batch_size=min(batch_size, 32))
-    rebuilt = not index_in_step(model_fingerprint)
+    indexable = ImageEmbedding.objects.indexable(model_fingerprint).values_list("image_id", flat=True)
+    rebuilt = not snapshots.holds_exactly(model_fingerprint, indexable)  # the ids only, no vector bytes
     if rebuilt:
         index_rebuild(model_fingerprint=model_fingerprint)
     return {"embedded": report.embedded, "failed": len(report.failed), "index_rebuilt": rebuilt}
@@ -241,24 +181,3 @@ def catch_up(*, batch_size=None):
 def embeddings_forget(*, image_ids):
     """Drop these photos' rows of the current model, so they are embedded afresh."""
     return ImageEmbedding.objects.filter(image_id__in=image_ids, fingerprint=fingerprint()).delete()[0]
-
-
-def pipeline_status():
-    """What the admin and `recommender_status` show: the model, the index, the photos' states."""
-    model_fingerprint = fingerprint()
-    version, path = snapshots.latest_version(model_fingerprint)
-    # The process's loaded copy (reloaded only when a new version appears), not a fresh read per view.
-    size = len(current_index(model_fingerprint)) if path else 0
-    done = current_vectors(model_fingerprint).count()
-    failed = current_vectors(model_fingerprint, ImageEmbedding.Status.FAILED).count()
-    return {
-        "backbone": model_fingerprint.split("-")[0],
-        "fingerprint": model_fingerprint,
-        "index_version": version,
-        "index_size": size,
-        "index_age_seconds": round(time.time() - path.stat().st_mtime) if path else None,
-        "photos": ProductImage.objects.count(),
-        "embedded": done,
-        "failed": failed,
-        "pending": images_without_current_vector(model_fingerprint).count() - failed,
-    }

@@ -2,16 +2,17 @@
 
 Writers publish a new version (atomic write, then the older files are pruned) under a
 file lock; readers load the newest version and look for a newer one at most once a
-second. The files are derived data: any of them can be deleted and rebuilt.
+second, each process keeping its copy (`loaded_index`). The files are derived data: any of
+them can be deleted and rebuilt.
 """
 import re
 import time
 from pathlib import Path
 
 from django.conf import settings
+from filelock import FileLock
 
-from .file_lock import exclusive_lock
-from .index import load_index
+from .index import CorruptIndex, load_index
 
 VERSION_FILE = re.compile(r"^v(\d{8})\.faiss$")
 KEEP_VERSIONS = 2  # a reader that just listed the folder can still open the previous file
@@ -38,8 +39,8 @@ def latest_version(fingerprint):
 
 
 def writer_lock(fingerprint):
-    """Serialise writers of one fingerprint's index (other processes included)."""
-    return exclusive_lock(snapshot_dir(fingerprint) / ".lock")
+    """Serialise writers of one fingerprint's index (other processes included): a context manager."""
+    return FileLock(snapshot_dir(fingerprint) / ".lock")
 
 
 def publish(fingerprint, index):
@@ -52,9 +53,19 @@ def publish(fingerprint, index):
 
 
 def load_latest(fingerprint):
-    """The newest published index, or None."""
+    """The newest published index, read afresh, or None; raises CorruptIndex for an unreadable file."""
     _, path = latest_version(fingerprint)
     return load_index(path) if path else None
+
+
+def holds_exactly(fingerprint, image_ids):
+    """Whether the newest published index holds exactly these ids (False when there is none or
+    its file cannot be read)."""
+    try:
+        index = load_latest(fingerprint)
+    except CorruptIndex:
+        return False
+    return index is not None and set(index.ids().tolist()) == set(image_ids)
 
 
 class LoadedIndex:
@@ -87,3 +98,13 @@ class LoadedIndex:
                 return
             except FileNotFoundError:
                 continue  # pruned by a writer between listing and opening: list again
+
+
+_readers = {}  # fingerprint -> this process's LoadedIndex
+
+
+def loaded_index(fingerprint, force=False):
+    """This process's copy of the newest published index, reloaded when a newer version appears
+    (looked for at most once a second, or now with `force`); None when none is published.
+    Raises CorruptIndex for a file that cannot be read."""
+    return _readers.setdefault(fingerprint, LoadedIndex(fingerprint)).newest(force)

@@ -12,8 +12,9 @@ from tqdm import tqdm
 
 from catalog.images import WHITE
 
-from .embedding import VectorModel, read_photos
+from .embedding import VectorModel
 from .evaluation import evaluate
+from .preprocessing import read_photos
 from .projection import Projection, unit_rows
 
 COSINE_SCALE = 16.0

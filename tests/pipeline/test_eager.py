@@ -5,8 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from catalog.models import Product
 from catalog.services import product_image_add, products_set_active
 from recommender.models import ImageEmbedding
-from recommender.selectors import similar_products
-from recommender.services import catch_up, current_index
+from recommender.selectors import current_index, similar_products
+from recommender.services import catch_up
 from recommender.embedding import fingerprint
 from tests.recommender.helpers import demo_rows, import_products
 

@@ -13,8 +13,7 @@ from fashionsite.celery import app as celery_app
 from recommender import tasks
 from recommender.embedding import fingerprint
 from recommender.models import ImageEmbedding
-from recommender.selectors import similar_products
-from recommender.services import current_index
+from recommender.selectors import current_index, similar_products
 from tests.pipeline.processes import RedisServer, beat, wait_for, worker
 from tests.recommender.helpers import demo_rows, import_products
 

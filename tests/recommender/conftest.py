@@ -36,9 +36,9 @@ def recommender_settings(settings, tmp_path, monkeypatch):
     # Readers look for a newer snapshot on every call, not at most once a second.
     monkeypatch.setattr(snapshots.LoadedIndex, "CHECK_EVERY_SECONDS", 0.0)
     backbones.choose_backbone.cache_clear()
-    services._readers.clear()
+    snapshots._readers.clear()
     yield
-    services._readers.clear()
+    snapshots._readers.clear()
     backbones.choose_backbone.cache_clear()
 
 

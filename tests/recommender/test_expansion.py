@@ -11,7 +11,7 @@ from recommender.evaluation import nearest_others, search_others
 from recommender.expansion import EXPANSION_POWER, expanded_queries, expansion_neighbours
 from recommender.index import FaissFlatIndex
 from recommender.selectors import expanded_query, product_vector, search_by_image, similar_products
-from recommender.services import current_vectors, embeddings_update, index_refresh_images
+from recommender.services import embeddings_update, index_refresh_images
 from recommender.models import ImageEmbedding
 from tests.recommender.helpers import add_photo, flipped_photo, resized_photo
 
@@ -76,7 +76,7 @@ def test_the_evaluation_with_expansion_differs_from_plain_search_only_by_the_exp
 
 
 def stored_vectors_of(photos):
-    rows = current_vectors(fingerprint()).filter(image__in=photos).values_list("image_id", "vector")
+    rows = ImageEmbedding.objects.current(fingerprint()).filter(image__in=photos).values_list("image_id", "vector")
     return {image_id: ImageEmbedding.from_bytes(vector) for image_id, vector in rows}
 
 

@@ -3,11 +3,12 @@ import numpy as np
 import pytest
 
 from recommender import index as index_module
-from recommender import services, snapshots
+from recommender import snapshots
 from recommender.embedding import fingerprint
 from recommender.index import FaissFlatIndex, FaissIVFIndex, build_index, index_for_size, load_index
-from recommender.selectors import similar_products
-from recommender.services import current_index, index_rebuild, index_refresh_images
+from recommender.models import ImageEmbedding
+from recommender.selectors import current_index, similar_products
+from recommender.services import index_rebuild, index_refresh_images
 from tests.recommender.helpers import random_unit_vectors
 
 DIMENSION = 64
@@ -165,7 +166,7 @@ def test_rebuild_and_refresh_use_the_approximate_index_above_the_threshold(embed
     index = current_index(model)
     assert isinstance(index, FaissIVFIndex)
     assert image_id not in set(index.ids().tolist())
-    assert services.index_in_step(model)
+    assert snapshots.holds_exactly(model, ImageEmbedding.objects.indexable(model).values_list("image_id", flat=True))
 
 
 def test_the_approximate_index_gives_the_results_vectors_decoded_from_its_codes(approximate, data):

@@ -10,8 +10,10 @@ from catalog.services import products_set_active
 from recommender import index as index_module
 from recommender import selectors
 from recommender.embedding import fingerprint
-from recommender.selectors import ProductFilters, nearest_products, product_vector, search_by_image, similar_products
-from recommender.services import current_index, embeddings_update, index_rebuild, index_refresh_images
+from recommender.selectors import (
+    ProductFilters, current_index, nearest_products, product_vector, search_by_image, similar_products,
+)
+from recommender.services import embeddings_update, index_rebuild, index_refresh_images
 from tests.images import image_bytes
 from tests.recommender.helpers import add_photo, flipped_photo, resized_photo
 

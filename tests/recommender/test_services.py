@@ -10,10 +10,10 @@ from catalog.models import Product
 from catalog.services import products_set_active
 from recommender import embedding, services
 from recommender.embedding import fingerprint
-from recommender.models import ImageEmbedding
+from recommender.models import ImageEmbedding, PhotoEmbedding
 from recommender.selectors import similar_products
 from recommender.services import (
-    embeddings_update, images_without_current_vector, index_rebuild, index_refresh_images,
+    embeddings_update, index_rebuild, index_refresh_images,
 )
 from recommender.snapshots import latest_version, load_latest
 from tests.factories import ProductFactory
@@ -42,7 +42,7 @@ def test_embeddings_update_stores_one_vector_per_photo_under_the_fingerprint(sma
     assert {row.fingerprint for row in rows} == {fingerprint()}
     assert all(row.image_sha256 == row.image.sha256 for row in rows)
     assert len({len(ImageEmbedding.from_bytes(row.vector)) for row in rows}) == 1
-    assert not images_without_current_vector(fingerprint()).exists()
+    assert not PhotoEmbedding.objects.without_current_vector(fingerprint()).exists()
 
 
 def test_a_second_embeddings_update_embeds_nothing(embedded_catalogue):
@@ -63,7 +63,7 @@ def test_a_replaced_photo_is_stale_and_its_vector_recomputed(embedded_catalogue)
     image.sha256 = hashlib.sha256(content).hexdigest()
     image.image.save("replacement.jpg", ContentFile(content))
 
-    assert list(images_without_current_vector(fingerprint())) == [image]
+    assert list(PhotoEmbedding.objects.without_current_vector(fingerprint())) == [image]
     assert embeddings_update().embedded == 1
     assert ImageEmbedding.objects.get(image=image).image_sha256 == image.sha256
     assert not np.array_equal(stored_vector(image), before)

@@ -1,7 +1,8 @@
 import pytest
 from recommender.embedding import fingerprint
 from recommender.selectors import similar_products
-from recommender.services import current_index, embeddings_update, index_rebuild
+from recommender.selectors import current_index
+from recommender.services import embeddings_update, index_rebuild
 from recommender.snapshots import KEEP_VERSIONS, latest_version, load_latest, snapshot_dir, versions
 from tests.recommender.helpers import add_photo, flipped_photo
 

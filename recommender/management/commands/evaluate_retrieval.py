@@ -1,14 +1,13 @@
 import json
 from pathlib import Path
 
-import numpy as np
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from recommender.embedding import fingerprint
 from recommender.evaluation import evaluate, format_table
 from recommender.expansion import expansion_neighbours
-from recommender.models import ImageEmbedding
+from recommender.selectors import primary_vectors
 
 
 class Command(BaseCommand):
@@ -23,16 +22,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, backbone, k, output, **options):
         model_fingerprint = fingerprint(backbone)
-        rows = list(ImageEmbedding.objects.filter(
-            fingerprint=model_fingerprint, status=ImageEmbedding.Status.DONE, image__is_primary=True,
-            image__product__is_active=True,
-        ).values_list("image__product__article_type", "image__product__base_colour", "vector"))
-        if len(rows) <= k:
-            raise CommandError(f"Only {len(rows)} products have a vector from {model_fingerprint}: "
+        article_types, colours, vectors = primary_vectors(model_fingerprint)
+        if len(vectors) <= k:
+            raise CommandError(f"Only {len(vectors)} products have a vector from {model_fingerprint}: "
                                "run import_catalog and embed_catalog first.")
-        article_types = [row[0] for row in rows]
-        colours = [row[1] for row in rows]
-        vectors = np.stack([ImageEmbedding.from_bytes(row[2]) for row in rows])
         expansion = expansion_neighbours()
         results = {"fingerprint": model_fingerprint, "expansion_neighbours": expansion,
                    **evaluate(vectors, article_types, colours, k, expansion),

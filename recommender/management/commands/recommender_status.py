@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from recommender.services import pipeline_status
+from recommender.selectors import pipeline_status
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import ProductImage
 from recommender.embedding import fingerprint
-from recommender.services import current_index
+from recommender.selectors import current_index
 from tests.storefront.api.conftest import assert_error
 from tests.images import image_bytes
 from tests.recommender.helpers import demo_photo, flipped_photo

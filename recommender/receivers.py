@@ -1,4 +1,4 @@
-"""Keep vectors and the index current when the catalogue changes, after the transaction commits.
+"""Receivers that keep vectors and the index current when the catalogue changes, after the commit.
 
 Bulk queryset updates send no signals: catalog.services.products_set_active sends
 `products_activation_changed` for those, and anything missed is healed by the periodic
@@ -9,6 +9,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from catalog.models import Product, ProductImage
+from catalog.selectors import image_ids_of_products, stored_activation
 from catalog.signals import products_activation_changed
 from fashionsite.celery import queue_on_commit
 
@@ -17,10 +18,6 @@ from . import tasks
 
 def enabled():
     return settings.RECOMMENDER_AUTO_UPDATE
-
-
-def image_ids_of(product_ids):
-    return list(ProductImage.objects.filter(product_id__in=product_ids).values_list("id", flat=True))
 
 
 @receiver(post_save, sender=ProductImage, dispatch_uid="recommender-image-saved")
@@ -37,8 +34,7 @@ def image_deleted(sender, instance, **kwargs):
 
 @receiver(pre_save, sender=Product, dispatch_uid="recommender-product-saving")
 def remember_activation(sender, instance, **kwargs):
-    instance._was_active = (Product.objects.filter(pk=instance.pk).values_list("is_active", flat=True).first()
-                            if instance.pk and enabled() else None)
+    instance._was_active = stored_activation(instance.pk) if instance.pk and enabled() else None
 
 
 @receiver(post_save, sender=Product, dispatch_uid="recommender-product-saved")
@@ -50,6 +46,6 @@ def product_saved(sender, instance, created, **kwargs):
 @receiver(products_activation_changed, dispatch_uid="recommender-activation-changed")
 def activation_changed(sender, product_ids, **kwargs):
     if enabled():
-        image_ids = image_ids_of(product_ids)
+        image_ids = image_ids_of_products(product_ids)
         if image_ids:
             queue_on_commit(tasks.refresh_index, image_ids)
