@@ -8,6 +8,7 @@ whole Django request (middleware, view, queries, index search, JSON) without the
 up, then sends GET /api/v1/products/{id}/similar/?k=K for varied product ids, and GET
 /api/v1/products/?q=...; prints JSON: median and p95 milliseconds of each. Reads only.
 """
+
 import argparse
 import json
 import os
@@ -32,8 +33,18 @@ from django.test import Client  # noqa: E402
 from catalog.models import Product  # noqa: E402
 from recommender.embedding import fingerprint  # noqa: E402
 
-SEARCHES = ["blue shirt", "watch", "black casual shoes", "women kurta", "sports shoes", "red tshirt", "handbag",
-            "men jeans", "white sneakers", "sunglasses"]
+SEARCHES = [
+    "blue shirt",
+    "watch",
+    "black casual shoes",
+    "women kurta",
+    "sports shoes",
+    "red tshirt",
+    "handbag",
+    "men jeans",
+    "white sneakers",
+    "sunglasses",
+]
 
 
 def milliseconds(client, urls):
@@ -47,8 +58,12 @@ def milliseconds(client, urls):
 
 
 def summary(times):
-    return {"requests": len(times), "median_ms": round(statistics.median(times), 2),
-            "p95_ms": round(statistics.quantiles(times, n=20)[18], 2), "max_ms": round(max(times), 2)}
+    return {
+        "requests": len(times),
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(statistics.quantiles(times, n=20)[18], 2),
+        "max_ms": round(max(times), 2),
+    }
 
 
 def main():
@@ -57,17 +72,28 @@ def main():
     parser.add_argument("--k", type=int, default=25)
     args = parser.parse_args()
     client = Client()
-    ids = list(Product.objects.filter(is_active=True, images__isnull=False).values_list("id", flat=True).distinct())
+    ids = list(
+        Product.objects.filter(is_active=True, images__isnull=False)
+        .values_list("id", flat=True)
+        .distinct()
+    )
     chosen = random.Random(0).sample(ids, min(args.requests, len(ids)))
     similar = [f"/api/v1/products/{pk}/similar/?k={args.k}" for pk in chosen]
     searches = [f"/api/v1/products/?q={query.replace(' ', '+')}" for query in SEARCHES]
     lists = [searches[n % len(searches)] for n in range(args.requests)]
     milliseconds(client, similar[:20] + searches)  # warm up: index loaded, connections and caches
-    print(json.dumps({
-        "database": connection.vendor, "products": len(ids), "model": fingerprint(),
-        "similar": summary(milliseconds(client, similar)),
-        "list_search": summary(milliseconds(client, lists)),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "database": connection.vendor,
+                "products": len(ids),
+                "model": fingerprint(),
+                "similar": summary(milliseconds(client, similar)),
+                "list_search": summary(milliseconds(client, lists)),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

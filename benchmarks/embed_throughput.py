@@ -40,6 +40,7 @@ weights are present (RECOMMENDER_RESNET50_WEIGHTS or the torch cache), they are 
 
 Prints JSON on stdout and a table on stderr.
 """
+
 import argparse
 import contextlib
 import csv
@@ -60,18 +61,23 @@ import django  # noqa: E402
 django.setup()
 
 import numpy as np  # noqa: E402
-from more_itertools import chunked  # noqa: E402
 from django.conf import settings  # noqa: E402
+from more_itertools import chunked  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from recommender.runtimes import choice as runtime_choice  # noqa: E402
-from recommender.runtimes import engines, model_files  # noqa: E402
-from recommender.backbones import (BACKBONES, BackboneChoice, ResNet50, choose_backbone,  # noqa: E402
-                                   local_resnet50_weights)
+from recommender.backbones import (  # noqa: E402
+    BACKBONES,
+    BackboneChoice,
+    ResNet50,
+    choose_backbone,
+    local_resnet50_weights,
+)
 from recommender.embedding import Embedder, embed_files, fingerprint, vector_model  # noqa: E402
-from recommender.preprocessing import read_photos  # noqa: E402
 from recommender.embedding_processes import embedding_executor  # noqa: E402
 from recommender.evaluation import evaluate  # noqa: E402
+from recommender.preprocessing import read_photos  # noqa: E402
+from recommender.runtimes import choice as runtime_choice  # noqa: E402
+from recommender.runtimes import engines, model_files  # noqa: E402
 
 # torch is imported where it is used, not above: the --processes workers import this script
 # as their main module before they pin themselves to a core, and torch imported before the
@@ -89,7 +95,9 @@ def sample(dataset, count):
         for row in csv.DictReader(file):
             labels[row["id"]] = (row["articleType"], row["baseColour"])
     files = sorted((dataset / "images").glob("*.jpg"), key=lambda path: int(path.stem))
-    chosen = [file for file in files if file.name not in calibration and file.stem in labels][:count]
+    chosen = [file for file in files if file.name not in calibration and file.stem in labels][
+        :count
+    ]
     return chosen, [labels[file.stem] for file in chosen]
 
 
@@ -111,7 +119,9 @@ def resnet50_backbone(device, workdir):
     backbone = ResNet50(model, "cpu")  # before train(): the constructor puts the model in eval mode
     model.train()
     with torch.no_grad():
-        for batch in model_files.calibration_batches(backbone, model_files.calibration_files(), size=16):
+        for batch in model_files.calibration_batches(
+            backbone, model_files.calibration_files(), size=16
+        ):
             model(batch)
     weights = workdir / "resnet50-bn-estimated.pth"
     torch.save(model.state_dict(), weights)
@@ -129,8 +139,11 @@ def torch_backbone(name, device, workdir):
     return BACKBONES[name].load(choice.weights_path, device), name, choice
 
 
-ENGINES = {"onnx fp32": (engines.OnnxBackbone, "onnx"), "onnx int8": (engines.OnnxBackbone, "onnx-int8"),
-           "openvino int8": (engines.OpenVinoBackbone, "openvino-int8")}
+ENGINES = {
+    "onnx fp32": (engines.OnnxBackbone, "onnx"),
+    "onnx int8": (engines.OnnxBackbone, "onnx-int8"),
+    "openvino int8": (engines.OpenVinoBackbone, "openvino-int8"),
+}
 
 
 def cpu_engines(backbone, choice, model, label):
@@ -148,6 +161,7 @@ def cpu_engines(backbone, choice, model, label):
                 return WorkerProcesses(choice.name, runtime, threads)
             path = model_files.model_file(backbone, choice, runtime)
             return contextlib.nullcontext(Embedder(engine(backbone, path, cores=threads), model))
+
         return make
 
     return {fast_name: maker(engine, runtime) for fast_name, (engine, runtime) in ENGINES.items()}
@@ -161,7 +175,9 @@ class WorkerProcesses:
         settings.RECOMMENDER_RUNTIME = runtime  # the workers take the caller's settings
         started = runtime_choice.resolve_runtime(choose_backbone(backbone_name), runtime)
         if started != runtime:
-            raise SystemExit(f"--processes: the workers would run {started}, not {runtime}, on this machine.")
+            raise SystemExit(
+                f"--processes: the workers would run {started}, not {runtime}, on this machine."
+            )
         self.backbone_name = backbone_name
         self.executor = embedding_executor(backbone_name, processes, fingerprint(backbone_name))
         # Until every worker has started (its embedder loaded): a pause keeps a ready worker
@@ -170,7 +186,10 @@ class WorkerProcesses:
             pass
 
     def vectors_of_files(self, files, chunk):
-        futures = [self.executor.submit(embed_files, part, self.backbone_name) for part in chunked(files, chunk)]
+        futures = [
+            self.executor.submit(embed_files, part, self.backbone_name)
+            for part in chunked(files, chunk)
+        ]
         return np.concatenate([future.result() for future in futures])
 
     def __enter__(self):
@@ -195,8 +214,12 @@ def pin(threads):
 
 def baseline(embedder, files, batch):
     """Today's path: decode a batch, then embed it."""
-    return np.concatenate([embedder.vectors(read_photos(files[start:start + batch]))
-                           for start in range(0, len(files), batch)])
+    return np.concatenate(
+        [
+            embedder.vectors(read_photos(files[start : start + batch]))
+            for start in range(0, len(files), batch)
+        ]
+    )
 
 
 def pipelined(embedder, files, batch):
@@ -206,7 +229,7 @@ def pipelined(embedder, files, batch):
 def throughput(run, embedder, files, batch):
     """images/s; NumPy's BLAS on one thread for every row, as in Embedder.vectors_of_files."""
     with threadpool_limits(limits=1, user_api="blas"):
-        run(embedder, files[:2 * batch], batch)  # warm-up: a batch for each of two workers
+        run(embedder, files[: 2 * batch], batch)  # warm-up: a batch for each of two workers
         started = time.perf_counter()
         run(embedder, files, batch)
     import torch
@@ -225,16 +248,22 @@ def side_by_side(reference, make, files, batch, threads, repeats, processes):
         with make(threads, processes) as fast:
             quick.append(throughput(pipelined, fast, files, batch))
     ratios = [fast / slow for fast, slow in zip(quick, base)]
-    return {"threads": threads, "processes": threads if processes and threads > 1 else 1, "batch": batch,
-            "baseline": "torch fp32",
-            "baseline_images_s": round(statistics.median(base), 1), "fast_images_s": round(statistics.median(quick), 1),
-            "ratio": round(statistics.median(ratios), 2), "ratio_min": round(min(ratios), 2)}
+    return {
+        "threads": threads,
+        "processes": threads if processes and threads > 1 else 1,
+        "batch": batch,
+        "baseline": "torch fp32",
+        "baseline_images_s": round(statistics.median(base), 1),
+        "fast_images_s": round(statistics.median(quick), 1),
+        "ratio": round(statistics.median(ratios), 2),
+        "ratio_min": round(min(ratios), 2),
+    }
 
 
 def descriptors_and_vectors(embedder, files, batch=16):
     shapes, vectors = [], []
     for start in range(0, len(files), batch):
-        shape, colour = embedder.descriptors(read_photos(files[start:start + batch]))
+        shape, colour = embedder.descriptors(read_photos(files[start : start + batch]))
         shapes.append(shape)
         vectors.append(embedder.model.vectors(shape, colour))
     return np.concatenate(shapes), np.concatenate(vectors)
@@ -256,19 +285,26 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="timings per row (medians reported)")
     parser.add_argument("--quality-images", type=int, default=500)
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
-    parser.add_argument("--processes", action="store_true",
-                        help="run the fast runtime's rows of more than one thread as that many worker processes")
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="run the fast runtime's rows of more than one thread as that many worker processes",
+    )
     parser.add_argument("--dataset", type=Path, default=DATASET)
     args = parser.parse_args()
-    threads_list = [int(n) for n in args.threads.split(",")] if args.device == "cpu" else [os.cpu_count()]
+    threads_list = (
+        [int(n) for n in args.threads.split(",")] if args.device == "cpu" else [os.cpu_count()]
+    )
     chosen_runtimes = [name.strip() for name in args.runtimes.split(",")]
     unknown = set(chosen_runtimes) - set(CPU_RUNTIMES)
     if unknown:
-        parser.error(f"--runtimes: unknown {', '.join(sorted(unknown))}; choose from {', '.join(CPU_RUNTIMES)}")
+        parser.error(
+            f"--runtimes: unknown {', '.join(sorted(unknown))}; choose from {', '.join(CPU_RUNTIMES)}"
+        )
     if len(threads_list) > 1:
         return one_process_per_thread_count(threads_list, args)
     files, labels = sample(args.dataset, max(args.images, args.quality_images))
-    timed = files[:args.images]
+    timed = files[: args.images]
     batches = [int(n) for n in args.batches.split(",")]
     rows, quality = [], {}
     workdir = Path(tempfile.mkdtemp(prefix="embed-throughput-"))
@@ -280,37 +316,58 @@ def main():
         reference = Embedder(backbone, model)
         if args.device == "cuda":
             reference.half_on_gpu = False  # the fp32 baseline on the same GPU
-            fasts = {"cuda fp16": lambda threads, processes=False: contextlib.nullcontext(Embedder(backbone, model))}
+            fasts = {
+                "cuda fp16": lambda threads, processes=False, backbone=backbone, model=model: (
+                    contextlib.nullcontext(Embedder(backbone, model))
+                )
+            }
         else:
             engines = cpu_engines(backbone, choice, model, label)
-            fasts = {fast_name: make for fast_name, make in engines.items() if fast_name in chosen_runtimes}
+            fasts = {
+                fast_name: make
+                for fast_name, make in engines.items()
+                if fast_name in chosen_runtimes
+            }
         for threads in threads_list:
             if args.device == "cpu":
                 pin(threads)
             for batch in batches:
                 for fast_name, make in fasts.items():
-                    rows.append(side_by_side(reference, make, timed, batch, threads, args.repeats, args.processes)
-                                | {"backbone": label, "fast": fast_name})
+                    rows.append(
+                        side_by_side(
+                            reference, make, timed, batch, threads, args.repeats, args.processes
+                        )
+                        | {"backbone": label, "fast": fast_name}
+                    )
                     print(json.dumps(rows[-1]), file=sys.stderr)
         if args.quality_images:
             pin(max(threads_list))
-            chosen, chosen_labels = files[:args.quality_images], labels[:args.quality_images]
+            chosen, chosen_labels = files[: args.quality_images], labels[: args.quality_images]
             shape32, vectors32 = descriptors_and_vectors(reference, chosen)
             types, colours = zip(*chosen_labels)
             for fast_name, make in fasts.items():
-                with make(max(threads_list)) as fast:  # in-process: the same engine makes the same vectors
+                with make(
+                    max(threads_list)
+                ) as fast:  # in-process: the same engine makes the same vectors
                     shape8, vectors8 = descriptors_and_vectors(fast, chosen)
                 vector_cos, shape_cos = cosines(vectors32, vectors8), cosines(shape32, shape8)
                 quality[(label, fast_name)] = {
-                    "backbone": label, "photos": len(chosen), "fast": fast_name,
+                    "backbone": label,
+                    "photos": len(chosen),
+                    "fast": fast_name,
                     "vector_cosine_min": round(float(vector_cos.min()), 4),
                     "vector_cosine_mean": round(float(vector_cos.mean()), 4),
                     "descriptor_cosine_min": round(float(shape_cos.min()), 4),
                     "descriptor_cosine_mean": round(float(shape_cos.mean()), 4),
-                    "fp32": evaluate(vectors32, types, colours), "fast_eval": evaluate(vectors8, types, colours),
+                    "fp32": evaluate(vectors32, types, colours),
+                    "fast_eval": evaluate(vectors8, types, colours),
                 }
                 print(json.dumps(quality[(label, fast_name)]), file=sys.stderr)
-    print(json.dumps({"device": args.device, "rows": rows, "quality": list(quality.values())}, indent=2))
+    print(
+        json.dumps(
+            {"device": args.device, "rows": rows, "quality": list(quality.values())}, indent=2
+        )
+    )
     print(table(rows, quality), file=sys.stderr)
 
 
@@ -320,12 +377,33 @@ def one_process_per_thread_count(threads_list, args):
     to one core first would time the 2-core rows on one core too."""
     rows, quality = [], []
     for threads in threads_list:
-        quality_images = args.quality_images if threads == max(threads_list) else 0  # once, on every core
-        command = [sys.executable, __file__, "--backbones", args.backbones, "--runtimes", args.runtimes,
-                   "--batches", args.batches, *(["--processes"] if args.processes else []),
-                   "--images", str(args.images), "--repeats", str(args.repeats), "--dataset", str(args.dataset),
-                   "--threads", str(threads), "--quality-images", str(quality_images)]
-        result = json.loads(subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout)
+        quality_images = (
+            args.quality_images if threads == max(threads_list) else 0
+        )  # once, on every core
+        command = [
+            sys.executable,
+            __file__,
+            "--backbones",
+            args.backbones,
+            "--runtimes",
+            args.runtimes,
+            "--batches",
+            args.batches,
+            *(["--processes"] if args.processes else []),
+            "--images",
+            str(args.images),
+            "--repeats",
+            str(args.repeats),
+            "--dataset",
+            str(args.dataset),
+            "--threads",
+            str(threads),
+            "--quality-images",
+            str(quality_images),
+        ]
+        result = json.loads(
+            subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
+        )
         rows += result["rows"]
         quality += result["quality"]
     print(json.dumps({"device": "cpu", "rows": rows, "quality": quality}, indent=2))
@@ -333,20 +411,31 @@ def one_process_per_thread_count(threads_list, args):
 
 
 def table(rows, quality):
-    lines = ["| backbone | threads | batch | torch fp32 images/s | fast runtime | images/s | ratio (lowest) | "
-             "stored-vector cosine min / mean | descriptor cosine min / mean | P@10 type fp32 → fast | P@10 type+colour fp32 → fast |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| backbone | threads | batch | torch fp32 images/s | fast runtime | images/s | ratio (lowest) | "
+        "stored-vector cosine min / mean | descriptor cosine min / mean | P@10 type fp32 → fast | P@10 type+colour fp32 → fast |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for row in rows:
         q = quality.get((row["backbone"], row["fast"]))
-        faithful = (f"{q['vector_cosine_min']:.4f} / {q['vector_cosine_mean']:.4f}",
-                    f"{q['descriptor_cosine_min']:.4f} / {q['descriptor_cosine_mean']:.4f}",
-                    f"{q['fp32']['precision_article_type']:.4f} → {q['fast_eval']['precision_article_type']:.4f}",
-                    f"{q['fp32']['precision_article_type_colour']:.4f} → "
-                    f"{q['fast_eval']['precision_article_type_colour']:.4f}") if q else ("—",) * 4
+        faithful = (
+            (
+                f"{q['vector_cosine_min']:.4f} / {q['vector_cosine_mean']:.4f}",
+                f"{q['descriptor_cosine_min']:.4f} / {q['descriptor_cosine_mean']:.4f}",
+                f"{q['fp32']['precision_article_type']:.4f} → {q['fast_eval']['precision_article_type']:.4f}",
+                f"{q['fp32']['precision_article_type_colour']:.4f} → "
+                f"{q['fast_eval']['precision_article_type_colour']:.4f}",
+            )
+            if q
+            else ("—",) * 4
+        )
         workers = f"{row['threads']} processes" if row.get("processes", 1) > 1 else row["threads"]
-        lines.append(f"| {row['backbone']} | {workers} | {row['batch']} | {row['baseline_images_s']} | "
-                     f"{row['fast']} | {row['fast_images_s']} | **{row['ratio']}×** ({row['ratio_min']}) | "
-                     + " | ".join(faithful) + " |")
+        lines.append(
+            f"| {row['backbone']} | {workers} | {row['batch']} | {row['baseline_images_s']} | "
+            f"{row['fast']} | {row['fast_images_s']} | **{row['ratio']}×** ({row['ratio_min']}) | "
+            + " | ".join(faithful)
+            + " |"
+        )
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ product is among the 5 most similar products of that catalogue product, as seen 
 process (the worker embeds, indexes and publishes; this process reloads the index file).
 Prints JSON: median and max seconds.
 """
+
 import argparse
 import json
 import os
@@ -22,8 +23,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 VAR_DIR = tempfile.mkdtemp(prefix="freshness-")
-os.environ.update({"VAR_DIR": VAR_DIR, "DJANGO_SETTINGS_MODULE": "fashionsite.settings.base",
-                   "RECOMMENDER_AUTO_UPDATE": "false"})
+os.environ.update(
+    {
+        "VAR_DIR": VAR_DIR,
+        "DJANGO_SETTINGS_MODULE": "fashionsite.settings.base",
+        "RECOMMENDER_AUTO_UPDATE": "false",
+    }
+)
 
 from tests.pipeline.processes import RedisServer, wait_for, worker  # noqa: E402
 
@@ -44,9 +50,14 @@ from recommender.selectors import similar_products  # noqa: E402
 
 
 def new_arrival_like(source, number):
-    product = Product.objects.create(name=f"New arrival {number}", gender=source.gender,
-                                     master_category=source.master_category, sub_category=source.sub_category,
-                                     article_type=source.article_type, base_colour=source.base_colour)
+    product = Product.objects.create(
+        name=f"New arrival {number}",
+        gender=source.gender,
+        master_category=source.master_category,
+        sub_category=source.sub_category,
+        article_type=source.article_type,
+        base_colour=source.base_colour,
+    )
     with open(source.primary_image.image.path, "rb") as photo:
         product_image_add(product=product, file=SimpleUploadedFile("photo.jpg", photo.read()))
     return product
@@ -55,8 +66,11 @@ def new_arrival_like(source, number):
 def seconds_until_visible(source, number):
     started = time.monotonic()
     product = new_arrival_like(source, number)  # autocommit: the task is sent on commit
-    wait_for(lambda: product in [r.product for r in similar_products(product=source, k=5)], 60,
-             f"product {product.pk} did not show")
+    wait_for(
+        lambda: product in [r.product for r in similar_products(product=source, k=5)],
+        60,
+        f"product {product.pk} did not show",
+    )
     return time.monotonic() - started
 
 
@@ -78,12 +92,23 @@ def main():
         settings.RECOMMENDER_AUTO_UPDATE = True
         sources = list(Product.objects.order_by("id")[: args.uploads])
         seconds_until_visible(sources[0], 0)  # the worker loads its model on the first task
-        delays = [seconds_until_visible(source, number) for number, source in enumerate(sources, start=1)]
+        delays = [
+            seconds_until_visible(source, number) for number, source in enumerate(sources, start=1)
+        ]
     finally:
         process.stop()
         REDIS.stop()
-    print(json.dumps({"uploads": len(delays), "median_s": round(statistics.median(delays), 2),
-                      "max_s": round(max(delays), 2), "all_s": [round(delay, 2) for delay in delays]}, indent=2))
+    print(
+        json.dumps(
+            {
+                "uploads": len(delays),
+                "median_s": round(statistics.median(delays), 2),
+                "max_s": round(max(delays), 2),
+                "all_s": [round(delay, 2) for delay in delays],
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ latency on the same data (the threshold), and --nprobes as a sweep of the approx
 With --end-to-end 44000: similar_products with the ORM on a scratch copy of the catalogue
 grown with synthetic products (see `end_to_end`). Prints JSON.
 """
+
 import argparse
 import json
 import os
@@ -37,8 +38,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from recommender.index import (APPROXIMATE_FROM, FaissFlatIndex, FaissIVFIndex,  # noqa: E402
-                               index_for_size)
+from recommender.index import APPROXIMATE_FROM, FaissFlatIndex, FaissIVFIndex, index_for_size  # noqa: E402
 
 K = 25
 RECALL_AT = 10
@@ -49,8 +49,11 @@ def real_vectors(path, var_dir):
     when missing (Django is set up once a process, and end_to_end sets it up on the scratch copy)."""
     path = Path(path)
     if not path.exists():
-        subprocess.run([sys.executable, __file__, "--export-real", str(path)], check=True,
-                       env={**os.environ, "VAR_DIR": str(var_dir)})
+        subprocess.run(
+            [sys.executable, __file__, "--export-real", str(path)],
+            check=True,
+            env={**os.environ, "VAR_DIR": str(var_dir)},
+        )
     return np.load(path)
 
 
@@ -58,6 +61,7 @@ def export_real_vectors(path):
     path = Path(path)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fashionsite.settings.base")
     import django
+
     django.setup()
     from recommender import embedding
     from recommender.models import ImageEmbedding
@@ -93,8 +97,10 @@ class Synthesiser:
         for start in range(0, count, batch):
             size = min(batch, count - start)
             sources = self.real[self.rng.integers(0, len(self.real), size)]
-            noise = self.rng.standard_normal((size, self.real.shape[1]), dtype=np.float32) @ self.shape
-            out[start:start + size] = normalised(sources + scale * noise)
+            noise = (
+                self.rng.standard_normal((size, self.real.shape[1]), dtype=np.float32) @ self.shape
+            )
+            out[start : start + size] = normalised(sources + scale * noise)
         return out
 
 
@@ -114,8 +120,10 @@ def single_query_times(search, queries):
 
 
 def recall(found, truth):
-    hits = [len(set(row[:RECALL_AT].tolist()) & set(expected[:RECALL_AT].tolist()))
-            for row, expected in zip(found, truth)]
+    hits = [
+        len(set(row[:RECALL_AT].tolist()) & set(expected[:RECALL_AT].tolist()))
+        for row, expected in zip(found, truth)
+    ]
     return round(float(np.mean(hits)) / RECALL_AT, 4)
 
 
@@ -130,8 +138,11 @@ def rerank(vectors, query, ids, k):
 def measure(size, data, real_count, queries, truth, nprobes, exact_queries):
     vectors = data[:size]
     ids = np.arange(size, dtype=np.int64)
-    row = {"vectors": size, "real_rows": [0, min(real_count, size)],
-           "synthetic_rows": [min(real_count, size), size] if size > real_count else None}
+    row = {
+        "vectors": size,
+        "real_rows": [0, min(real_count, size)],
+        "synthetic_rows": [min(real_count, size), size] if size > real_count else None,
+    }
 
     chosen = index_for_size(vectors.shape[1], size)
     start = time.perf_counter()
@@ -152,25 +163,43 @@ def measure(size, data, real_count, queries, truth, nprobes, exact_queries):
     def reranked(query):
         _, candidates = index.search(query, shortlist)
         return rerank(vectors, query, candidates[0], K)
+
     times = single_query_times(reranked, queries)
-    row["reranked_p50_ms"], row["reranked_p99_ms"] = percentile_ms(times, 50), percentile_ms(times, 99)
+    row["reranked_p50_ms"], row["reranked_p99_ms"] = (
+        percentile_ms(times, 50),
+        percentile_ms(times, 99),
+    )
     row["reranked_recall_at_10"] = recall([reranked(query) for query in queries], truth)
 
-    exact = FaissFlatIndex.build(vectors.shape[1], ids, vectors) if chosen is not FaissFlatIndex else index
+    exact = (
+        FaissFlatIndex.build(vectors.shape[1], ids, vectors)
+        if chosen is not FaissFlatIndex
+        else index
+    )
     times = single_query_times(lambda query: exact.search(query, K), queries[:exact_queries])
     row["exact_p50_ms"], row["exact_p99_ms"] = percentile_ms(times, 50), percentile_ms(times, 99)
     row["exact_bytes_per_vector"] = round(faiss.serialize_index(exact.faiss_index).nbytes / size, 1)
-    del exact
+    exact = None  # freed before the sweep
 
     if nprobes and isinstance(index, FaissIVFIndex):
         sweep = []
         for nprobe in nprobes:
             params = faiss.SearchParametersIVF(nprobe=nprobe)
-            search = lambda query: index.faiss_index.search(np.atleast_2d(query), K, params=params)  # noqa: E731
-            times = single_query_times(search, queries)
+            times = single_query_times(
+                lambda query, params=params: index.faiss_index.search(
+                    np.atleast_2d(query), K, params=params
+                ),
+                queries,
+            )
             _, found = index.faiss_index.search(queries, K, params=params)
-            sweep.append({"nprobe": nprobe, "p50_ms": percentile_ms(times, 50), "p99_ms": percentile_ms(times, 99),
-                          "recall_at_10": recall(found, truth)})
+            sweep.append(
+                {
+                    "nprobe": nprobe,
+                    "p50_ms": percentile_ms(times, 50),
+                    "p99_ms": percentile_ms(times, 99),
+                    "recall_at_10": recall(found, truth),
+                }
+            )
         row["nprobe_sweep"] = sweep
     return row
 
@@ -183,6 +212,7 @@ def end_to_end(args, synthesiser):
     is timed on real products, as the shop runs it (query expansion) and with plain search (the
     baseline), the two alternating call by call. Writes only to the scratch copy."""
     import shutil
+
     source, scratch = Path(args.source_var), Path(args.scratch_var)
     scratch.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source / "db.sqlite3", scratch / "db.sqlite3")
@@ -192,6 +222,7 @@ def end_to_end(args, synthesiser):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fashionsite.settings.base")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
+
     django.setup()
     from django.conf import settings
     from django.db import transaction
@@ -207,57 +238,106 @@ def end_to_end(args, synthesiser):
     template = Product.objects.filter(is_active=True).first()
     start = time.perf_counter()
     for offset in range(0, len(vectors), 5000):
-        chunk = vectors[offset:offset + 5000]
+        chunk = vectors[offset : offset + 5000]
         with transaction.atomic():
-            products = Product.objects.bulk_create([
-                Product(external_id=f"synthetic-{offset + n}", name=f"synthetic {offset + n}", gender=template.gender,
-                        master_category=template.master_category, sub_category=template.sub_category,
-                        article_type=template.article_type, base_colour=template.base_colour, price=template.price)
-                for n in range(len(chunk))])
-            images = ProductImage.objects.bulk_create([
-                ProductImage(product=product, image=f"synthetic/{product.external_id}.jpg", width=1, height=1,
-                             sha256=f"{product.external_id:0>64}"[-64:], is_primary=True)
-                for product in products])
-            ImageEmbedding.objects.bulk_create([
-                ImageEmbedding(image=image, fingerprint=model, image_sha256=image.sha256,
-                               vector=ImageEmbedding.to_bytes(v))
-                for image, v in zip(images, chunk)])
+            products = Product.objects.bulk_create(
+                [
+                    Product(
+                        external_id=f"synthetic-{offset + n}",
+                        name=f"synthetic {offset + n}",
+                        gender=template.gender,
+                        master_category=template.master_category,
+                        sub_category=template.sub_category,
+                        article_type=template.article_type,
+                        base_colour=template.base_colour,
+                        price=template.price,
+                    )
+                    for n in range(len(chunk))
+                ]
+            )
+            images = ProductImage.objects.bulk_create(
+                [
+                    ProductImage(
+                        product=product,
+                        image=f"synthetic/{product.external_id}.jpg",
+                        width=1,
+                        height=1,
+                        sha256=f"{product.external_id:0>64}"[-64:],
+                        is_primary=True,
+                    )
+                    for product in products
+                ]
+            )
+            ImageEmbedding.objects.bulk_create(
+                [
+                    ImageEmbedding(
+                        image=image,
+                        fingerprint=model,
+                        image_sha256=image.sha256,
+                        vector=ImageEmbedding.to_bytes(v),
+                    )
+                    for image, v in zip(images, chunk)
+                ]
+            )
     fill_s = time.perf_counter() - start
     start = time.perf_counter()
     services.index_rebuild(model_fingerprint=model)
     rebuild_s = time.perf_counter() - start
     index = selectors.current_index(model)
     rng = np.random.default_rng(2)
-    chosen = Product.objects.in_bulk([int(pk) for pk in rng.choice(real_products, args.requests + 20, replace=False)])
+    chosen = Product.objects.in_bulk(
+        [int(pk) for pk in rng.choice(real_products, args.requests + 20, replace=False)]
+    )
     neighbours = {"similar_products": settings.RECOMMENDER_EXPANSION_NEIGHBOURS, "plain_search": 0}
     times = {name: [] for name in neighbours}
     for number, product in enumerate(chosen.values()):
-        for name in (neighbours if number % 2 else reversed(neighbours)):
+        for name in neighbours if number % 2 else reversed(neighbours):
             settings.RECOMMENDER_EXPANSION_NEIGHBOURS = neighbours[name]
             begin = time.perf_counter()
             selectors.similar_products(product=product, k=K)
             if number >= 20:  # warm-up
                 times[name].append(time.perf_counter() - begin)
-    return {"products": Product.objects.filter(is_active=True).count(), "synthetic_products": len(vectors),
-            "index": type(index).__name__, "index_vectors": len(index), "fill_s": round(fill_s, 1),
-            "index_rebuild_s": round(rebuild_s, 2), "requests": args.requests,
-            "expansion_neighbours": neighbours["similar_products"],
-            **{f"{name}_{figure}_ms": percentile_ms(times[name], percent)
-               for name in times for figure, percent in (("median", 50), ("p95", 95))}}
+    return {
+        "products": Product.objects.filter(is_active=True).count(),
+        "synthetic_products": len(vectors),
+        "index": type(index).__name__,
+        "index_vectors": len(index),
+        "fill_s": round(fill_s, 1),
+        "index_rebuild_s": round(rebuild_s, 2),
+        "requests": args.requests,
+        "expansion_neighbours": neighbours["similar_products"],
+        **{
+            f"{name}_{figure}_ms": percentile_ms(times[name], percent)
+            for name in times
+            for figure, percent in (("median", 50), ("p95", 95))
+        },
+    }
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--exact-queries", type=int, default=100, help="queries timed on exact search")
-    parser.add_argument("--threshold-sizes", default="5000,10000,20000,44000",
-                        help="sizes at which exact search alone is timed (the threshold)")
+    parser.add_argument(
+        "--exact-queries", type=int, default=100, help="queries timed on exact search"
+    )
+    parser.add_argument(
+        "--threshold-sizes",
+        default="5000,10000,20000,44000",
+        help="sizes at which exact search alone is timed (the threshold)",
+    )
     parser.add_argument("--real", default="/tmp/scale/real.npy")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--nprobes", default="", help="comma-separated nprobe values to sweep")
-    parser.add_argument("--end-to-end", type=int, default=0, metavar="PRODUCTS",
-                        help="also time similar_products on a scratch copy of the catalogue grown to PRODUCTS")
+    parser.add_argument(
+        "--end-to-end",
+        type=int,
+        default=0,
+        metavar="PRODUCTS",
+        help="also time similar_products on a scratch copy of the catalogue grown to PRODUCTS",
+    )
     parser.add_argument("--source-var", default=os.environ.get("VAR_DIR", "/tmp/full/var"))
     parser.add_argument("--scratch-var", default="/tmp/scale/var")
     parser.add_argument("--requests", type=int, default=200)
@@ -277,24 +357,45 @@ def main():
 
     half = args.queries // 2
     rng = np.random.default_rng(1)
-    queries = np.concatenate([real[rng.choice(len(real), half, replace=False)],
-                              synthesiser.draw(args.queries - half, distance=synthesiser.nn_distance / 2)])
+    queries = np.concatenate(
+        [
+            real[rng.choice(len(real), half, replace=False)],
+            synthesiser.draw(args.queries - half, distance=synthesiser.nn_distance / 2),
+        ]
+    )
 
-    result = {"dimension": int(real.shape[1]), "real_vectors": len(real), "k": K, "threads": args.threads,
-              "approximate_from": APPROXIMATE_FROM, "synthetic_nn_distance": round(synthesiser.nn_distance, 4),
-              "queries": {"real_indexed": half, "perturbed_real": args.queries - half}, "threshold": [], "sizes": []}
+    result = {
+        "dimension": int(real.shape[1]),
+        "real_vectors": len(real),
+        "k": K,
+        "threads": args.threads,
+        "approximate_from": APPROXIMATE_FROM,
+        "synthetic_nn_distance": round(synthesiser.nn_distance, 4),
+        "queries": {"real_indexed": half, "perturbed_real": args.queries - half},
+        "threshold": [],
+        "sizes": [],
+    }
     for size in threshold_sizes:
         exact = FaissFlatIndex.build(real.shape[1], np.arange(size), data[:size])
-        times = single_query_times(lambda query: exact.search(query, K), queries[:args.exact_queries])
-        result["threshold"].append({"vectors": size, "exact_p50_ms": percentile_ms(times, 50),
-                                    "exact_p99_ms": percentile_ms(times, 99)})
+        times = single_query_times(
+            lambda query, exact=exact: exact.search(query, K), queries[: args.exact_queries]
+        )
+        result["threshold"].append(
+            {
+                "vectors": size,
+                "exact_p50_ms": percentile_ms(times, 50),
+                "exact_p99_ms": percentile_ms(times, 99),
+            }
+        )
         print(json.dumps(result["threshold"][-1]), file=sys.stderr, flush=True)
     for size in sizes:
         truth_index = faiss.IndexFlatIP(real.shape[1])
         truth_index.add(data[:size])
         _, truth = truth_index.search(queries, RECALL_AT)
         del truth_index
-        result["sizes"].append(measure(size, data, len(real), queries, truth, nprobes, args.exact_queries))
+        result["sizes"].append(
+            measure(size, data, len(real), queries, truth, nprobes, args.exact_queries)
+        )
         print(json.dumps(result["sizes"][-1]), file=sys.stderr, flush=True)
     if args.end_to_end:
         result["end_to_end"] = end_to_end(args, synthesiser)

@@ -8,6 +8,7 @@ times product pages ("more like this", varied products and toggles) and the sear
 (queries, filters, pages; the unfiltered home page includes "inspired by what you viewed"),
 as one shopper whose session carries the trail. Prints JSON: median and p95 milliseconds.
 """
+
 import argparse
 import json
 import os
@@ -31,14 +32,26 @@ from django.urls import reverse  # noqa: E402
 from catalog.models import Product  # noqa: E402
 
 SEARCHES = [
-    {}, {"q": "shirt"}, {"q": "blue jeans"}, {"q": "watch", "gender": "Women"},
-    {"gender": "Men", "master_category": "Footwear"}, {"base_colour": "Black", "page": "3"}, {"q": "red dress"},
-    {"article_type": "Tshirts", "gender": "Men", "page": "2"}, {"q": "sports shoes"}, {"q": "handbag", "base_colour": "Brown"},
+    {},
+    {"q": "shirt"},
+    {"q": "blue jeans"},
+    {"q": "watch", "gender": "Women"},
+    {"gender": "Men", "master_category": "Footwear"},
+    {"base_colour": "Black", "page": "3"},
+    {"q": "red dress"},
+    {"article_type": "Tshirts", "gender": "Men", "page": "2"},
+    {"q": "sports shoes"},
+    {"q": "handbag", "base_colour": "Brown"},
 ]
 TOGGLES = [{}, {}, {"same_gender": "1"}, {"same_category": "1"}, {"match_colour": "1"}]
-SETTINGS = {"DEBUG": False, "ALLOWED_HOSTS": ["testserver"],
-            "STORAGES": {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}}
+SETTINGS = {
+    "DEBUG": False,
+    "ALLOWED_HOSTS": ["testserver"],
+    "STORAGES": {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    },
+}
 
 
 def timed(client, url, params):
@@ -50,12 +63,17 @@ def timed(client, url, params):
 
 
 def summary(times):
-    return {"requests": len(times), "median_ms": round(statistics.median(times), 1),
-            "p95_ms": round(statistics.quantiles(times, n=20)[-1], 1)}
+    return {
+        "requests": len(times),
+        "median_ms": round(statistics.median(times), 1),
+        "p95_ms": round(statistics.quantiles(times, n=20)[-1], 1),
+    }
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     ids = list(Product.objects.filter(is_active=True).values_list("pk", flat=True))
@@ -63,8 +81,11 @@ def main():
     home = reverse("storefront:home")
 
     def product_page(client, number):
-        return timed(client, reverse("storefront:product", args=[products[number % len(products)]]),
-                     TOGGLES[number % len(TOGGLES)])
+        return timed(
+            client,
+            reverse("storefront:product", args=[products[number % len(products)]]),
+            TOGGLES[number % len(TOGGLES)],
+        )
 
     def search_grid(client, number):
         return timed(client, home, SEARCHES[number % len(SEARCHES)])
@@ -74,9 +95,16 @@ def main():
         for number in range(20):  # warm up: index loaded, templates compiled, caches filled
             product_page(client, args.requests + number)
             search_grid(client, number)
-        pages = {"product_page": [product_page(client, number) for number in range(args.requests)],
-                 "search_grid": [search_grid(client, number) for number in range(args.requests)]}
-    print(json.dumps({"products": len(ids), **{name: summary(times) for name, times in pages.items()}}, indent=2))
+        pages = {
+            "product_page": [product_page(client, number) for number in range(args.requests)],
+            "search_grid": [search_grid(client, number) for number in range(args.requests)],
+        }
+    print(
+        json.dumps(
+            {"products": len(ids), **{name: summary(times) for name, times in pages.items()}},
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ itself uses (all channels above 235), keeping white that the product encloses: a
 garment that runs into the white background (a white shirt on a model) can lose parts.
 --save-examples DIR writes one small JPEG per variant of the first product.
 """
+
 import argparse
 import colorsys
 import io
@@ -80,6 +81,7 @@ class Source:
 
 # ---------------------------------------------------------------------------- sources
 
+
 def load_source(product):
     data = Path(product.primary_image.image.path).read_bytes()
     image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
@@ -119,14 +121,19 @@ def extract_foreground(image, mask):
 
 # ---------------------------------------------------------------------------- pictures
 
+
 def muted_colour(rng):
     """(3,) RGB array of low saturation and middle brightness, like bedding or a wall."""
-    red, green, blue = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.08, 0.35), rng.uniform(0.45, 0.8))
+    red, green, blue = colorsys.hsv_to_rgb(
+        rng.random(), rng.uniform(0.08, 0.35), rng.uniform(0.45, 0.8)
+    )
     return np.array([red, green, blue]) * 255
 
 
 def vivid_colour(rng):
-    red, green, blue = colorsys.hsv_to_rgb(rng.random(), rng.uniform(0.3, 0.9), rng.uniform(0.3, 0.95))
+    red, green, blue = colorsys.hsv_to_rgb(
+        rng.random(), rng.uniform(0.3, 0.9), rng.uniform(0.3, 0.95)
+    )
     return tuple(int(255 * channel) for channel in (red, green, blue))
 
 
@@ -149,7 +156,11 @@ def fabric_texture(rng, size):
     y, x = np.mgrid[0:height, 0:width]
     period = rng.uniform(3, 6)
     weave = np.sin(2 * np.pi * x / period) * np.sin(2 * np.pi * y / period)
-    shading = 0.05 * weave + 0.04 * rng.standard_normal((height, width)) + 0.15 * smooth_noise(rng, size, 5)
+    shading = (
+        0.05 * weave
+        + 0.04 * rng.standard_normal((height, width))
+        + 0.15 * smooth_noise(rng, size, 5)
+    )
     return shade_to_image(muted_colour(rng), shading)
 
 
@@ -162,7 +173,9 @@ def wood_texture(rng, size):
     grain = np.sin(2 * np.pi * (x + warp) / rng.uniform(8, 20))
     seams = np.where((x % board) < 2, -0.35, 0.0)
     shading = 0.1 * grain + seams + 0.03 * rng.standard_normal((height, width))
-    wood = np.array(colorsys.hsv_to_rgb(rng.uniform(0.05, 0.11), rng.uniform(0.3, 0.6), rng.uniform(0.4, 0.75)))
+    wood = np.array(
+        colorsys.hsv_to_rgb(rng.uniform(0.05, 0.11), rng.uniform(0.3, 0.6), rng.uniform(0.4, 0.75))
+    )
     return shade_to_image(wood * 255, shading)
 
 
@@ -183,7 +196,12 @@ def product_box(canvas_size, product_size, scale, position):
     canvas_w, canvas_h = canvas_size
     ratio = min(scale * canvas_w / product_size[0], scale * canvas_h / product_size[1])
     width, height = max(1, round(product_size[0] * ratio)), max(1, round(product_size[1] * ratio))
-    return round(position[0] * (canvas_w - width)), round(position[1] * (canvas_h - height)), width, height
+    return (
+        round(position[0] * (canvas_w - width)),
+        round(position[1] * (canvas_h - height)),
+        width,
+        height,
+    )
 
 
 def place_on(background, product, scale, position):
@@ -208,8 +226,10 @@ def draw_clutter(canvas, rng, around, count):
         centre_x = left + width * rng.choice([rng.uniform(-0.3, 0.1), rng.uniform(0.9, 1.3)])
         centre_y = top + height * rng.uniform(-0.2, 1.2)
         if rng.random() < 0.5:  # above or below the product rather than beside it
-            centre_x, centre_y = left + width * rng.uniform(-0.2, 1.2), top + height * rng.choice(
-                [rng.uniform(-0.3, 0.1), rng.uniform(0.9, 1.3)])
+            centre_x, centre_y = (
+                left + width * rng.uniform(-0.2, 1.2),
+                top + height * rng.choice([rng.uniform(-0.3, 0.1), rng.uniform(0.9, 1.3)]),
+            )
         half_w, half_h = rng.uniform(0.1, 0.3) * width, rng.uniform(0.1, 0.3) * height
         shape = [centre_x - half_w, centre_y - half_h, centre_x + half_w, centre_y + half_h]
         (draw.rectangle if rng.random() < 0.5 else draw.ellipse)(shape, fill=vivid_colour(rng))
@@ -217,6 +237,7 @@ def draw_clutter(canvas, rng, around, count):
 
 
 # ---------------------------------------------------------------------------- variants
+
 
 def on_bed(source, rng):
     """The garment laid on a bed (fabric) or on a floor or table (wood), 50-70% of the frame."""
@@ -239,7 +260,11 @@ def phone_light(image, rng):
     blurred = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.2)))
     pixels = np.asarray(blurred, np.float64)
     strength = rng.uniform(0.08, 0.15)
-    cast = [1 + strength, 1.0, 1 - strength] if rng.random() < 0.5 else [1 - strength, 1.0, 1 + strength]
+    cast = (
+        [1 + strength, 1.0, 1 - strength]
+        if rng.random() < 0.5
+        else [1 - strength, 1.0, 1 + strength]
+    )
     pixels = pixels * np.array(cast) * rng.uniform(0.7, 0.85)
     pixels = (pixels - pixels.mean()) * rng.uniform(0.7, 0.85) + pixels.mean()
     pixels = pixels + rng.normal(0, rng.uniform(4, 9), pixels.shape)
@@ -256,7 +281,9 @@ def off_centre_crop(source, rng):
     shift_x, shift_y = (rng.choice([rng.uniform(0, 0.2), rng.uniform(0.8, 1)]) for _ in range(2))
     crop_left = left + shift_x * (right - left - keep_w)
     crop_top = top + shift_y * (bottom - top - keep_h)
-    return source.image.crop(tuple(round(v) for v in (crop_left, crop_top, crop_left + keep_w, crop_top + keep_h)))
+    return source.image.crop(
+        tuple(round(v) for v in (crop_left, crop_top, crop_left + keep_w, crop_top + keep_h))
+    )
 
 
 def tilted(source, rng):
@@ -287,10 +314,15 @@ def exif_rotated_jpeg(image, rng, quality=90):
 def check_upright(data, image):
     """Fail loudly if an EXIF-aware reader would not show the stored JPEG as `image`."""
     shown = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
-    difference = np.abs(np.asarray(shown, np.int16) - np.asarray(image, np.int16)).mean() \
-        if shown.size == image.size else np.inf
+    difference = (
+        np.abs(np.asarray(shown, np.int16) - np.asarray(image, np.int16)).mean()
+        if shown.size == image.size
+        else np.inf
+    )
     if difference > 12:
-        raise AssertionError(f"EXIF-rotated photo does not read back upright (mean difference {difference:.1f})")
+        raise AssertionError(
+            f"EXIF-rotated photo does not read back upright (mean difference {difference:.1f})"
+        )
 
 
 VARIANTS = {
@@ -301,7 +333,9 @@ VARIANTS = {
     "exif_rotated": lambda source, rng: exif_rotated_jpeg(source.image, rng),
     "crop": lambda source, rng: to_jpeg(off_centre_crop(source, rng)),
     "tilted": lambda source, rng: to_jpeg(tilted(source, rng)),
-    "combined": lambda source, rng: exif_rotated_jpeg(phone_light(on_bed(source, rng), rng), rng, quality=60),
+    "combined": lambda source, rng: exif_rotated_jpeg(
+        phone_light(on_bed(source, rng), rng), rng, quality=60
+    ),
 }
 
 
@@ -311,10 +345,15 @@ def variant_rng(seed, product_id, name):
 
 # ---------------------------------------------------------------------------- measuring
 
+
 def sample_products(count, seed):
     """`count` active products with a primary photo: a seeded sample of them ordered by id."""
-    ids = list(Product.objects.filter(is_active=True, images__is_primary=True)
-               .order_by("id").values_list("id", flat=True).distinct())
+    ids = list(
+        Product.objects.filter(is_active=True, images__is_primary=True)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .distinct()
+    )
     chosen = sorted(random.Random(seed).sample(ids, min(count, len(ids))))
     return list(Product.objects.filter(id__in=chosen).prefetch_related("images").order_by("id"))
 
@@ -346,8 +385,10 @@ def score_query(product, results, seconds):
 
 
 def summarise(rows, errors):
-    summary = {name: round(statistics.fmean(row[name] for row in rows), 3)
-               for name in ("top1", "top10", "p10_type", "p10_type_colour")}
+    summary = {
+        name: round(statistics.fmean(row[name] for row in rows), 3)
+        for name in ("top1", "top10", "p10_type", "p10_type_colour")
+    }
     summary["latency_ms"] = round(statistics.fmean(row["latency_ms"] for row in rows), 1)
     summary["errors"] = errors
     return summary
@@ -389,24 +430,35 @@ def print_table(variants, out=sys.stderr):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=200, help="products to query (default 200)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sample and of the variants")
-    parser.add_argument("--save-examples", type=Path, metavar="DIR", help="write one JPEG per variant here")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the sample and of the variants"
+    )
+    parser.add_argument(
+        "--save-examples", type=Path, metavar="DIR", help="write one JPEG per variant here"
+    )
     args = parser.parse_args()
     products = sample_products(args.queries, args.seed)
     if not products:
         sys.exit("No active product with a primary photo: run manage.py import_catalog first.")
     if not ImageEmbedding.objects.filter(fingerprint=fingerprint()).exists():
-        sys.exit(f"No stored vector for {fingerprint()}: run manage.py embed_catalog and build_index first.")
+        sys.exit(
+            f"No stored vector for {fingerprint()}: run manage.py embed_catalog and build_index first."
+        )
     timed_search(load_source(products[0]).data)  # loads the model and the index, not timed
     variants = run(products, args.seed, args.save_examples)
-    print(json.dumps({
-        "queries": len(products),
-        "catalogue_size": Product.objects.filter(is_active=True).count(),
-        "fingerprint": fingerprint(),
-        "k": K,
-        "seed": args.seed,
-        "variants": variants,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "queries": len(products),
+                "catalogue_size": Product.objects.filter(is_active=True).count(),
+                "fingerprint": fingerprint(),
+                "k": K,
+                "seed": args.seed,
+                "variants": variants,
+            },
+            indent=2,
+        )
+    )
     print_table(variants)
 
 

@@ -9,7 +9,12 @@ from .services import product_ensure_primary_image, products_set_active
 def image_preview(image, size):
     if image is None or not image.image:
         return "—"
-    return format_html('<img src="{}" alt="" style="max-width:{}px;max-height:{}px">', image.thumbnail_url, size, size)
+    return format_html(
+        '<img src="{}" alt="" style="max-width:{}px;max-height:{}px">',
+        image.thumbnail_url,
+        size,
+        size,
+    )
 
 
 class ProductImageInline(admin.TabularInline):
@@ -28,8 +33,18 @@ class ProductImageInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["thumbnail", "name", "external_id", "gender", "master_category", "article_type",
-                    "base_colour", "price", "is_active", "updated_at"]
+    list_display = [
+        "thumbnail",
+        "name",
+        "external_id",
+        "gender",
+        "master_category",
+        "article_type",
+        "base_colour",
+        "price",
+        "is_active",
+        "updated_at",
+    ]
     list_display_links = ["thumbnail", "name"]
     list_filter = ["is_active", "gender", "master_category", "article_type", "base_colour"]
     search_fields = ["name", "=external_id", "=id"]
@@ -39,8 +54,21 @@ class ProductAdmin(admin.ModelAdmin):
     actions = ["activate", "deactivate"]
     fieldsets = [
         (None, {"fields": ["name", "external_id", "price", "is_active"]}),
-        ("Attributes", {"fields": ["gender", "master_category", "sub_category", "article_type",
-                                   "base_colour", "season", "year", "usage"]}),
+        (
+            "Attributes",
+            {
+                "fields": [
+                    "gender",
+                    "master_category",
+                    "sub_category",
+                    "article_type",
+                    "base_colour",
+                    "season",
+                    "year",
+                    "usage",
+                ]
+            },
+        ),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
 

@@ -1,4 +1,5 @@
 """The admin's forms: a product photo upload and the set of a product's photos."""
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -28,7 +29,9 @@ class ProductImageFormSet(forms.BaseInlineFormSet):
 
     def clean(self):
         super().clean()
-        kept = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        kept = [
+            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
         if not kept:
             raise ValidationError("A product needs at least one photo.")
         if sum(1 for form in kept if form.cleaned_data.get("is_primary")) > 1:

@@ -1,4 +1,5 @@
 """Checking uploaded image files before anything is stored."""
+
 import hashlib
 import io
 from dataclasses import dataclass
@@ -72,12 +73,19 @@ def check_image_bytes(content, *, max_bytes=None, max_pixels=None):
     except Image.DecompressionBombError:
         raise ValidationError("The image has far too many pixels.", code="too_many_pixels")
     except UnidentifiedImageError:
-        raise ValidationError("The file is not an image that can be read (JPEG, PNG, WebP, ...).", code="not_an_image")
+        raise ValidationError(
+            "The file is not an image that can be read (JPEG, PNG, WebP, ...).", code="not_an_image"
+        )
     except (OSError, SyntaxError, ValueError) as error:
-        raise ValidationError("The image file is damaged: %(error)s.", code="corrupt_image", params={"error": error})
+        raise ValidationError(
+            "The image file is damaged: %(error)s.", code="corrupt_image", params={"error": error}
+        )
     return CheckedImage(
-        content=content, width=width, height=height,
-        sha256=hashlib.sha256(content).hexdigest(), format=image_format,
+        content=content,
+        width=width,
+        height=height,
+        sha256=hashlib.sha256(content).hexdigest(),
+        format=image_format,
     )
 
 

@@ -5,6 +5,7 @@ baseColour, season, year, usage, productDisplayName, and optionally price) and
 `images/<id>.jpg`. Rows are checked, then written in batches: each batch is one
 transaction, so an interrupted import never leaves a product without its photo.
 """
+
 import csv
 import re
 from dataclasses import dataclass, field
@@ -22,7 +23,14 @@ from tqdm import tqdm
 from .images import check_image_bytes, thumbnail_jpeg
 from .models import Gender, Product, ProductImage, product_image_path, thumbnail_path
 
-REQUIRED_COLUMNS = ["id", "gender", "masterCategory", "subCategory", "articleType", "productDisplayName"]
+REQUIRED_COLUMNS = [
+    "id",
+    "gender",
+    "masterCategory",
+    "subCategory",
+    "articleType",
+    "productDisplayName",
+]
 # CSV column -> Product field, for the columns that are copied as text.
 TEXT_COLUMNS = {
     "productDisplayName": "name",
@@ -33,8 +41,18 @@ TEXT_COLUMNS = {
     "season": "season",
     "usage": "usage",
 }
-PRODUCT_FIELDS = ["name", "gender", "master_category", "sub_category", "article_type",
-                  "base_colour", "season", "year", "usage", "price"]
+PRODUCT_FIELDS = [
+    "name",
+    "gender",
+    "master_category",
+    "sub_category",
+    "article_type",
+    "base_colour",
+    "season",
+    "year",
+    "usage",
+    "price",
+]
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 GENDERS = {choice.value.lower(): choice.value for choice in Gender}
 
@@ -72,7 +90,9 @@ def catalog_import(*, path, limit=None, batch_size=500, progress=True):
     folder = Path(path)
     csv_path, images_dir = folder / "styles.csv", folder / "images"
     if not csv_path.is_file() or not images_dir.is_dir():
-        raise ImportFolderError(f"{folder} is not a catalogue folder: it needs styles.csv and an images/ folder.")
+        raise ImportFolderError(
+            f"{folder} is not a catalogue folder: it needs styles.csv and an images/ folder."
+        )
     report = ImportReport()
     with open(csv_path, newline="", encoding="utf-8-sig") as csv_file:
         reader = csv.DictReader(csv_file)
@@ -97,7 +117,9 @@ def parse_rows(reader, images_dir, report, limit):
         try:
             row = parse_row(record, line, images_dir)
             if row.external_id in seen:
-                raise BadRow(f"id {row.external_id} already appears on line {seen[row.external_id]}")
+                raise BadRow(
+                    f"id {row.external_id} already appears on line {seen[row.external_id]}"
+                )
             seen[row.external_id] = line
             yield row
         except BadRow as error:
@@ -118,13 +140,22 @@ def parse_row(record, line, images_dir):
     if gender is None:
         raise BadRow(f"gender {value('gender')!r} is not one of {', '.join(GENDERS.values())}")
     fields = {name: value(column) for column, name in TEXT_COLUMNS.items()}
-    too_long = [name for name, text in fields.items() if len(text) > Product._meta.get_field(name).max_length]
+    too_long = [
+        name
+        for name, text in fields.items()
+        if len(text) > Product._meta.get_field(name).max_length
+    ]
     if too_long:
         raise BadRow(f"{', '.join(too_long)} too long")
     fields["gender"] = gender
     fields["year"] = parse_year(value("year"))
     fields["price"] = parse_price(value("price"))
-    return Row(line=line, external_id=external_id, fields=fields, image_path=images_dir / f"{external_id}.jpg")
+    return Row(
+        line=line,
+        external_id=external_id,
+        fields=fields,
+        image_path=images_dir / f"{external_id}.jpg",
+    )
 
 
 def parse_year(text):
@@ -185,7 +216,9 @@ def import_batch(batch, report):
 def write_batch(rows, photos, report, written_files):
     existing = {
         product.external_id: product
-        for product in Product.objects.filter(external_id__in=[row.external_id for row in rows]).prefetch_related("images")
+        for product in Product.objects.filter(
+            external_id__in=[row.external_id for row in rows]
+        ).prefetch_related("images")
     }
     new_products, changed_products = [], []
     now = timezone.now()
@@ -205,19 +238,34 @@ def write_batch(rows, photos, report, written_files):
     new_images, replaced_photo_ids = [], set()
     for row in rows:
         product, photo = products[row.external_id], photos[row.external_id]
-        known_hashes = {image.sha256 for image in product.images.all()} if row.external_id in existing else set()
+        known_hashes = (
+            {image.sha256 for image in product.images.all()}
+            if row.external_id in existing
+            else set()
+        )
         if photo.sha256 in known_hashes:
             continue
         if known_hashes:
             replaced_photo_ids.add(product.pk)
-        image = ProductImage(product=product, sha256=photo.sha256, width=photo.width, height=photo.height,
-                             is_primary=True, position=len(known_hashes))
-        image.image.name = store_file(product_image_path(image, f"photo.{photo.format.lower()}"), photo.content,
-                                      written_files)
-        image.thumbnail.name = store_file(thumbnail_path(image, ""), thumbnail_jpeg(photo.content), written_files)
+        image = ProductImage(
+            product=product,
+            sha256=photo.sha256,
+            width=photo.width,
+            height=photo.height,
+            is_primary=True,
+            position=len(known_hashes),
+        )
+        image.image.name = store_file(
+            product_image_path(image, f"photo.{photo.format.lower()}"), photo.content, written_files
+        )
+        image.thumbnail.name = store_file(
+            thumbnail_path(image, ""), thumbnail_jpeg(photo.content), written_files
+        )
         new_images.append(image)
     # A changed photo becomes the primary image; the earlier one is kept as a second image.
-    ProductImage.objects.filter(product_id__in=replaced_photo_ids, is_primary=True).update(is_primary=False)
+    ProductImage.objects.filter(product_id__in=replaced_photo_ids, is_primary=True).update(
+        is_primary=False
+    )
     ProductImage.objects.bulk_create(new_images)
 
     changed_ids = {product.pk for product in changed_products} | replaced_photo_ids

@@ -14,7 +14,10 @@ class Product(models.Model):
     """A catalogue item, with the attributes of the Kaggle "Fashion Product Images" styles.csv."""
 
     external_id = models.CharField(
-        max_length=64, unique=True, null=True, blank=True,
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
         help_text="Id in the source catalogue (styles.csv `id`); empty for products made in the admin.",
     )
     name = models.CharField(max_length=255)
@@ -42,7 +45,9 @@ class Product(models.Model):
             models.Index(fields=["name"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(price__isnull=True) | Q(price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gte=0), name="product_price_not_negative"
+            ),
         ]
 
     def __str__(self):
@@ -84,11 +89,14 @@ class ProductImage(models.Model):
         ordering = ["-is_primary", "position", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["product", "sha256"], name="unique_image_per_product",
+                fields=["product", "sha256"],
+                name="unique_image_per_product",
                 violation_error_message="This product already has this exact image.",
             ),
             models.UniqueConstraint(
-                fields=["product"], condition=Q(is_primary=True), name="one_primary_image_per_product",
+                fields=["product"],
+                condition=Q(is_primary=True),
+                name="one_primary_image_per_product",
                 violation_error_message="A product has only one primary image.",
             ),
         ]

@@ -1,4 +1,5 @@
 """The catalogue's receivers: a new photo's thumbnail task, a deleted photo's files, after the commit."""
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -24,5 +25,6 @@ def image_deleted(sender, instance, using, **kwargs):
     deletion keeps them); admin, API and a product's deletion all come through here."""
     names = [file.name for file in (instance.image, instance.thumbnail) if file]
     # robust: a storage error is logged, not raised after the deletion has been committed.
-    transaction.on_commit(lambda: photo_files_delete(names, storage=instance.image.storage), using=using,
-                          robust=True)
+    transaction.on_commit(
+        lambda: photo_files_delete(names, storage=instance.image.storage), using=using, robust=True
+    )

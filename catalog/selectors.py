@@ -1,4 +1,5 @@
 """Reads of the catalogue: the search behind the shop grid and the API's product list."""
+
 from collections import Counter
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -8,7 +9,14 @@ from django.db.models import Count, Max, Min, Q
 
 from .models import Product, ProductImage
 
-SEARCHED_FIELDS = ["name", "article_type", "base_colour", "master_category", "sub_category", "gender"]
+SEARCHED_FIELDS = [
+    "name",
+    "article_type",
+    "base_colour",
+    "master_category",
+    "sub_category",
+    "gender",
+]
 FACETS = ["gender", "master_category", "article_type", "base_colour"]
 
 
@@ -28,10 +36,17 @@ class CatalogueFilters:
 
     def lookups(self, prefix=""):
         """ORM lookups of the set filters, e.g. {"gender": "Men"}; prefix "product__" for photos."""
-        lookups = {"gender": self.gender, "master_category": self.master_category,
-                   "article_type": self.article_type, "base_colour": self.base_colour,
-                   "price__gte": self.price_min, "price__lte": self.price_max}
-        return {prefix + lookup: value for lookup, value in lookups.items() if value not in (None, "")}
+        lookups = {
+            "gender": self.gender,
+            "master_category": self.master_category,
+            "article_type": self.article_type,
+            "base_colour": self.base_colour,
+            "price__gte": self.price_min,
+            "price__lte": self.price_max,
+        }
+        return {
+            prefix + lookup: value for lookup, value in lookups.items() if value not in (None, "")
+        }
 
     def apply(self, products):
         return products.filter(**self.lookups())
@@ -58,8 +73,9 @@ def product_search(*, query="", filters=None, products=None):
     if connection.vendor == "postgresql":
         return full_text_search(products, query)
     for word in query.split():
-        products = products.filter(Q.create([(f"{field}__icontains", word) for field in SEARCHED_FIELDS],
-                                            connector=Q.OR))
+        products = products.filter(
+            Q.create([(f"{field}__icontains", word) for field in SEARCHED_FIELDS], connector=Q.OR)
+        )
     return products
 
 
@@ -68,8 +84,11 @@ def full_text_search(products, query):
 
     vector = SearchVector(*SEARCHED_FIELDS, config="english")
     search = SearchQuery(query, search_type="websearch", config="english")
-    return (products.annotate(document=vector, rank=SearchRank(vector, search)).filter(document=search)
-            .order_by("-rank", "-created_at", "-id"))
+    return (
+        products.annotate(document=vector, rank=SearchRank(vector, search))
+        .filter(document=search)
+        .order_by("-rank", "-created_at", "-id")
+    )
 
 
 def facet_counts(products):
@@ -80,7 +99,10 @@ def facet_counts(products):
         for facet, value in zip(FACETS, values):
             if value:
                 counts[facet][value] += count
-    return {facet: sorted(counts[facet].items(), key=lambda item: (-item[1], item[0])) for facet in FACETS}
+    return {
+        facet: sorted(counts[facet].items(), key=lambda item: (-item[1], item[0]))
+        for facet in FACETS
+    }
 
 
 def price_range():
@@ -102,7 +124,9 @@ def stored_activation(product_id):
 
 def image_ids_of_products(product_ids):
     """The ids of these products' photos, as a list."""
-    return list(ProductImage.objects.filter(product_id__in=product_ids).values_list("id", flat=True))
+    return list(
+        ProductImage.objects.filter(product_id__in=product_ids).values_list("id", flat=True)
+    )
 
 
 def images_without_thumbnail():

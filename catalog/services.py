@@ -1,4 +1,5 @@
 """Writes to the catalogue. Views, the admin, commands and the API call these."""
+
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -24,10 +25,16 @@ def product_image_add(*, product, file, make_primary=False):
     if make_primary and has_primary:
         product.images.update(is_primary=False)
     image = ProductImage(
-        product=product, sha256=checked.sha256, width=checked.width, height=checked.height,
-        is_primary=make_primary or not has_primary, position=product.images.count(),
+        product=product,
+        sha256=checked.sha256,
+        width=checked.width,
+        height=checked.height,
+        is_primary=make_primary or not has_primary,
+        position=product.images.count(),
     )
-    image.image.save(getattr(file, "name", None) or "photo.jpg", ContentFile(checked.content), save=False)
+    image.image.save(
+        getattr(file, "name", None) or "photo.jpg", ContentFile(checked.content), save=False
+    )
     image.save()
     return image
 
@@ -43,8 +50,14 @@ def product_ensure_primary_image(*, product):
 
 def product_create(*, name, gender, master_category, sub_category, article_type, **attributes):
     """Create a product after the model's checks (raises ValidationError); it has no image yet."""
-    product = Product(name=name, gender=gender, master_category=master_category, sub_category=sub_category,
-                      article_type=article_type, **attributes)
+    product = Product(
+        name=name,
+        gender=gender,
+        master_category=master_category,
+        sub_category=sub_category,
+        article_type=article_type,
+        **attributes,
+    )
     product.full_clean()
     product.save()
     return product
@@ -74,7 +87,9 @@ def product_image_delete(*, image):
 
 def photo_files_delete(names, *, storage):
     """Delete stored photo files that no image refers to any more (re-imports reuse a file)."""
-    rows = ProductImage.objects.filter(Q(image__in=names) | Q(thumbnail__in=names)).values_list("image", "thumbnail")
+    rows = ProductImage.objects.filter(Q(image__in=names) | Q(thumbnail__in=names)).values_list(
+        "image", "thumbnail"
+    )
     still_used = {name for row in rows for name in row}
     for name in set(names) - still_used:
         storage.delete(name)
@@ -83,7 +98,9 @@ def photo_files_delete(names, *, storage):
 def products_set_active(*, queryset, is_active):
     """Activate or deactivate products in bulk; returns how many changed."""
     changing = list(queryset.exclude(is_active=is_active).values_list("id", flat=True))
-    count = Product.objects.filter(id__in=changing).update(is_active=is_active, updated_at=timezone.now())
+    count = Product.objects.filter(id__in=changing).update(
+        is_active=is_active, updated_at=timezone.now()
+    )
     products_activation_changed.send(sender=Product, product_ids=changing)
     return count
 

@@ -1,10 +1,16 @@
 """Celery tasks of the catalogue: thin wrappers over catalog.services, taking ids."""
+
 from celery import shared_task
 from django.conf import settings
 
 from . import selectors, services
 
-RETRY = {"autoretry_for": (ConnectionError, TimeoutError), "retry_backoff": 2, "max_retries": 6, "acks_late": True}
+RETRY = {
+    "autoretry_for": (ConnectionError, TimeoutError),
+    "retry_backoff": 2,
+    "max_retries": 6,
+    "acks_late": True,
+}
 
 
 @shared_task(**RETRY)
@@ -20,6 +26,10 @@ def make_thumbnails(image_ids):
 @shared_task(**RETRY)
 def thumbnails_catch_up():
     """Run by Celery beat: thumbnails of photos that have none (bulk imports, outages)."""
-    image_ids = list(selectors.images_without_thumbnail().values_list("id", flat=True)[:settings.CATALOG_THUMBNAIL_BATCH])
+    image_ids = list(
+        selectors.images_without_thumbnail().values_list("id", flat=True)[
+            : settings.CATALOG_THUMBNAIL_BATCH
+        ]
+    )
     make_thumbnails(image_ids)
     return len(image_ids)

@@ -5,6 +5,7 @@ Takes 12 products of each articleType that has at least 20 items in the sample
 
     python data/make_demo_catalogue.py ../shared/datasets/fashion-products data/demo-catalogue
 """
+
 import csv
 import random
 import shutil
@@ -28,14 +29,18 @@ def main(source, target):
     chosen = []
     for article_type in sorted(by_type):
         if len(by_type[article_type]) >= MIN_TYPE_SIZE:
-            chosen += rng.sample(sorted(by_type[article_type], key=lambda row: int(row["id"])), PER_TYPE)
+            chosen += rng.sample(
+                sorted(by_type[article_type], key=lambda row: int(row["id"])), PER_TYPE
+            )
     (target / "images").mkdir(parents=True, exist_ok=True)
     with open(target / "styles.csv", "w", newline="", encoding="utf-8") as file:
         writer = csv.DictWriter(file, fieldnames=columns)
         writer.writeheader()
         writer.writerows(chosen)
     for row in chosen:
-        shutil.copyfile(source / "images" / f"{row['id']}.jpg", target / "images" / f"{row['id']}.jpg")
+        shutil.copyfile(
+            source / "images" / f"{row['id']}.jpg", target / "images" / f"{row['id']}.jpg"
+        )
     print(f"{len(chosen)} products written to {target}")
 
 

@@ -3,6 +3,7 @@
 With no REDIS_URL the tasks run in-process (CELERY_TASK_ALWAYS_EAGER), so the shop
 needs no broker on a laptop.
 """
+
 import logging
 import os
 
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 def queue_on_commit(task, *args):
     """Send the task once the transaction commits. With the broker down the save still
     succeeds (the send is logged); the periodic catch-up tasks do the work later."""
+
     def send():
         try:
             task.delay(*args)

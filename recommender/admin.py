@@ -2,6 +2,7 @@
 
 The product admin is catalog's, registered again with the recommender's action added
 (a subclass: no other app's class is changed)."""
+
 from django.contrib import admin, messages
 from django.db import transaction
 
@@ -76,7 +77,9 @@ class PhotoEmbeddingAdmin(admin.ModelAdmin):
         return photo.current_error or ""
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, extra_context={"pipeline": pipeline_status(), **(extra_context or {})})
+        return super().changelist_view(
+            request, extra_context={"pipeline": pipeline_status(), **(extra_context or {})}
+        )
 
     @admin.action(description="Re-embed the selected photos", permissions=["view"])
     def reembed_selected(self, request, queryset):

@@ -8,6 +8,7 @@
 RECOMMENDER_BACKBONE=auto picks resnet50 when its weights are on disk or can be
 downloaded, otherwise efficientnet_lite0.
 """
+
 import functools
 import hashlib
 import logging
@@ -64,7 +65,9 @@ def local_resnet50_weights():
     if configured:
         path = Path(configured)
         if not path.is_file():
-            raise BackboneUnavailable(f"RECOMMENDER_RESNET50_WEIGHTS names {path}, which is not a file.")
+            raise BackboneUnavailable(
+                f"RECOMMENDER_RESNET50_WEIGHTS names {path}, which is not a file."
+            )
         return path
     cached = torch_hub_dir() / "checkpoints" / RESNET50_FILE
     return cached if cached.is_file() else None
@@ -73,7 +76,9 @@ def local_resnet50_weights():
 def torch_hub_dir():
     """torch.hub.get_dir(), without importing torch (web processes never need it)."""
     cache = os.environ.get("XDG_CACHE_HOME", os.path.join("~", ".cache"))
-    return Path(os.path.expanduser(os.environ.get("TORCH_HOME", os.path.join(cache, "torch")))) / "hub"
+    return (
+        Path(os.path.expanduser(os.environ.get("TORCH_HOME", os.path.join(cache, "torch")))) / "hub"
+    )
 
 
 def can_download_resnet50(timeout=3.0):
@@ -99,7 +104,9 @@ def choose_backbone(name=None):
     if name == "efficientnet_lite0":
         return BackboneChoice(name, efficientnet_lite0_weights())
     if name not in ("auto", "resnet50"):
-        raise BackboneUnavailable(f"RECOMMENDER_BACKBONE={name!r}: use auto, resnet50 or efficientnet_lite0.")
+        raise BackboneUnavailable(
+            f"RECOMMENDER_BACKBONE={name!r}: use auto, resnet50 or efficientnet_lite0."
+        )
     choice = resnet50_choice()
     if choice is None and name == "resnet50":
         raise BackboneUnavailable(
@@ -109,8 +116,12 @@ def choose_backbone(name=None):
         )
     if choice is None:
         choice = BackboneChoice("efficientnet_lite0", efficientnet_lite0_weights())
-    logger.info("Backbone: %s (RECOMMENDER_BACKBONE=%s, weights %s)", choice.name, name,
-                choice.weights_path or "downloaded by torchvision")
+    logger.info(
+        "Backbone: %s (RECOMMENDER_BACKBONE=%s, weights %s)",
+        choice.name,
+        name,
+        choice.weights_path or "downloaded by torchvision",
+    )
     return choice
 
 
@@ -198,7 +209,9 @@ def remap_in_order(source, target):
     remapped = {}
     for (source_key, tensor), (target_key, expected) in zip(source.items(), target.items()):
         if tensor.shape != expected.shape:
-            raise ValueError(f"{source_key} {tuple(tensor.shape)} does not fit {target_key} {tuple(expected.shape)}")
+            raise ValueError(
+                f"{source_key} {tuple(tensor.shape)} does not fit {target_key} {tuple(expected.shape)}"
+            )
         remapped[target_key] = tensor
     return remapped
 
@@ -216,4 +229,6 @@ def default_device():
 def load_backbone(name=None):
     """The loaded backbone (once per process) for a name or the RECOMMENDER_BACKBONE setting."""
     choice = choose_backbone(name)
-    return BACKBONES[choice.name].load(choice.weights_path, settings.RECOMMENDER_DEVICE or default_device())
+    return BACKBONES[choice.name].load(
+        choice.weights_path, settings.RECOMMENDER_DEVICE or default_device()
+    )

@@ -26,6 +26,7 @@ comes back unchanged (a catalogue shot, or a close crop of one: there the border
 dominant colours are the product's own). So does one where the estimate is implausible:
 the product under MIN_PRODUCT or over MAX_PRODUCT of the picture (a close-up of a fabric).
 """
+
 import numpy as np
 from PIL import Image, ImageFilter
 
@@ -89,7 +90,7 @@ def border_ring(size):
     width, height = size
     ring = np.ones((height, width), bool)
     across, down = max(1, round(BORDER_SHARE * width)), max(1, round(BORDER_SHARE * height))
-    ring[down:height - down, across:width - across] = False
+    ring[down : height - down, across : width - across] = False
     return ring
 
 
@@ -101,8 +102,9 @@ def white_share(pixels):
 def dominant_colours(lab):
     """(n, 3) mean Lab colours of the coarse bins holding >= MIN_COLOUR_SHARE of the (N, 3) pixels."""
     bins = np.floor(lab / LAB_BIN).astype(np.int64) + 64  # each in 0..127 for Lab colours
-    _, inverse, counts = np.unique((bins[:, 0] * 128 + bins[:, 1]) * 128 + bins[:, 2],
-                                   return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(
+        (bins[:, 0] * 128 + bins[:, 1]) * 128 + bins[:, 2], return_inverse=True, return_counts=True
+    )
     ranked = np.argsort(-counts, kind="stable")[:MAX_COLOURS]
     chosen = [key for key in ranked if counts[key] >= MIN_COLOUR_SHARE * len(lab)]
     return np.array([lab[inverse == key].mean(axis=0) for key in chosen]).reshape(-1, 3)
@@ -111,7 +113,9 @@ def dominant_colours(lab):
 def product_mask(lab, ring):
     """(H, W) bool: the product in the (H, W, 3) Lab picture whose border is `ring`."""
     colours = dominant_colours(lab[ring])
-    distance = np.linalg.norm(lab[:, :, None, :] - colours[None, None], axis=3).min(axis=2, initial=np.inf)
+    distance = np.linalg.norm(lab[:, :, None, :] - colours[None, None], axis=3).min(
+        axis=2, initial=np.inf
+    )
     labels = component_labels(distance <= colour_tolerance(distance[ring]))
     on_border = np.unique(labels[ring])
     background = np.isin(labels, on_border[on_border > 0])
@@ -132,8 +136,13 @@ def clean(mask):
     """A 3x3 opening then closing of the bool mask (drops specks, fills pinholes), then a
     3x3 erosion: the blur mixes the background into the product's outer pixel."""
     image = Image.fromarray(mask.astype(np.uint8) * 255)
-    for size_filter in (ImageFilter.MinFilter, ImageFilter.MaxFilter, ImageFilter.MaxFilter, ImageFilter.MinFilter,
-                        ImageFilter.MinFilter):
+    for size_filter in (
+        ImageFilter.MinFilter,
+        ImageFilter.MaxFilter,
+        ImageFilter.MaxFilter,
+        ImageFilter.MinFilter,
+        ImageFilter.MinFilter,
+    ):
         image = image.filter(size_filter(3))
     return np.asarray(image) > 127
 
@@ -190,11 +199,17 @@ def paint_and_crop(image, product):
     left, right = columns[0] * scale_x, (columns[-1] + 1) * scale_x
     top, bottom = rows[0] * scale_y, (rows[-1] + 1) * scale_y
     margin = MARGIN * max(right - left, bottom - top)
-    box = (max(0, round(left - margin)), max(0, round(top - margin)),
-           min(image.width, round(right + margin)), min(image.height, round(bottom + margin)))
+    box = (
+        max(0, round(left - margin)),
+        max(0, round(top - margin)),
+        min(image.width, round(right + margin)),
+        min(image.height, round(bottom + margin)),
+    )
     size = (box[2] - box[0], box[3] - box[1])
     small_box = (box[0] / scale_x, box[1] / scale_y, box[2] / scale_x, box[3] / scale_y)
-    mask = Image.fromarray(product * np.uint8(255)).resize(size, Image.Resampling.BILINEAR, small_box)
+    mask = Image.fromarray(product * np.uint8(255)).resize(
+        size, Image.Resampling.BILINEAR, small_box
+    )
     result = Image.new("RGB", size, WHITE)
     result.paste(image.crop(box), mask=mask)  # faster than painting white through a mask
     return result

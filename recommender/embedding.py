@@ -15,6 +15,7 @@
 
 Either way one inner-product search ranks by shape and colour together.
 """
+
 import contextlib
 import functools
 import threading
@@ -71,9 +72,11 @@ class VectorModel:
         if self.projection:
             return self.projection.apply(shape, colour)
         # The pooled parts of the descriptor and the whole photo's colour (the module's docstring).
-        shape = unit_rows(shape[:, :BACKBONES[self.backbone_name].descriptor_size])
+        shape = unit_rows(shape[:, : BACKBONES[self.backbone_name].descriptor_size])
         colour = colour[:, :HISTOGRAM_SIZE]
-        return (np.hstack([shape, np.sqrt(COLOUR_WEIGHT) * colour]) / np.sqrt(1.0 + COLOUR_WEIGHT)).astype(np.float32)
+        return (
+            np.hstack([shape, np.sqrt(COLOUR_WEIGHT) * colour]) / np.sqrt(1.0 + COLOUR_WEIGHT)
+        ).astype(np.float32)
 
 
 def descriptor_id(backbone_name, weights_id):
@@ -91,8 +94,12 @@ def vector_model(backbone_name=None, runtime=None):
 @functools.cache
 def _vector_model(backbone_name, runtime):
     choice = choose_backbone(backbone_name)
-    return VectorModel(choice.name, choice.weights_id, Projection.for_backbone(choice.name, choice.weights_id),
-                       runtime)
+    return VectorModel(
+        choice.name,
+        choice.weights_id,
+        Projection.for_backbone(choice.name, choice.weights_id),
+        runtime,
+    )
 
 
 def fingerprint(backbone_name=None):
@@ -139,14 +146,18 @@ class Embedder:
         """vectors() of photo files by several workers at once: each decodes and preprocesses
         a chunk of at most `chunk` photos, then runs the backbone on it, so decoding overlaps
         the backbone. As many workers as the backbone runs calls at once, and at least two."""
-        return self.by_workers(self.vectors_of_chunk, files, max(2, self.backbone.parallel_calls), chunk)
+        return self.by_workers(
+            self.vectors_of_chunk, files, max(2, self.backbone.parallel_calls), chunk
+        )
 
     def vectors_of_chunk(self, files):
         return self.model.vectors(*self.descriptors_of(*self.prepared(files)))
 
     def vectors_of_views(self, views):
         """vectors() of styled photos, shared among as many workers as the backbone runs calls at once."""
-        return self.by_workers(lambda part: self.vectors(part, styled=True), views, self.backbone.parallel_calls)
+        return self.by_workers(
+            lambda part: self.vectors(part, styled=True), views, self.backbone.parallel_calls
+        )
 
     def by_workers(self, embed, items, workers, largest=None):
         """embed(part) of each part of `items`, `workers` parts at a time, their rows
@@ -175,8 +186,12 @@ class Embedder:
         """The backbone's maps, as fp32 on the CPU; on a CUDA GPU under fp16 autocast."""
         import torch
 
-        on_gpu = self.half_on_gpu and str(getattr(self.backbone, "device", "cpu")).startswith("cuda")
-        autocast = torch.autocast("cuda", dtype=torch.float16) if on_gpu else contextlib.nullcontext()
+        on_gpu = self.half_on_gpu and str(getattr(self.backbone, "device", "cpu")).startswith(
+            "cuda"
+        )
+        autocast = (
+            torch.autocast("cuda", dtype=torch.float16) if on_gpu else contextlib.nullcontext()
+        )
         with autocast:
             return [maps.float().cpu() for maps in self.backbone.feature_maps(batch)]
 
@@ -188,8 +203,10 @@ class Embedder:
         foreground = torch.from_numpy(masks).float().unsqueeze(1)
         with self.backbone_calls:
             last, *intermediate = self.feature_maps(batch)
-        parts = [gem(last)] + [foreground_mean(maps, F.adaptive_avg_pool2d(foreground, maps.shape[-2:]))
-                               for maps in intermediate]
+        parts = [gem(last)] + [
+            foreground_mean(maps, F.adaptive_avg_pool2d(foreground, maps.shape[-2:]))
+            for maps in intermediate
+        ]
         parts += [F.adaptive_avg_pool2d(maps, SPATIAL_GRID).flatten(1) for maps in intermediate]
         return torch.cat([F.normalize(part, dim=1) for part in parts], dim=1).numpy()
 
@@ -229,7 +246,9 @@ def default_embedder(backbone_name=None):
 def _embedder(backbone_name, runtime):
     choice = choose_backbone(backbone_name)
     backbone = runtime_backbone(load_backbone(backbone_name), choice, runtime)
-    if backbone is None:  # the runtime cannot start here: the one auto now picks, loaded once (cached)
+    if (
+        backbone is None
+    ):  # the runtime cannot start here: the one auto now picks, loaded once (cached)
         return _embedder(backbone_name, resolve_runtime(choice, "auto"))
     return Embedder(backbone, _vector_model(choice.name, runtime))
 

@@ -6,6 +6,7 @@ backbone (decoding, pooling, projection); processes pinned one to a core do not
 runs of fewer than MIN_PHOTOS photos and GPU runs embed in-process, as do Celery's tasks
 (services.embeddings_update embeds in-process unless asked).
 """
+
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -20,8 +21,13 @@ from .runtimes.cpu import available_cores
 MIN_PHOTOS = 512
 # What makes the embedder: a worker process takes the caller's values, whatever its own
 # environment or a test changed.
-EMBEDDER_SETTINGS = ("RECOMMENDER_BACKBONE", "RECOMMENDER_RESNET50_WEIGHTS", "RECOMMENDER_DEVICE",
-                     "RECOMMENDER_RUNTIME", "RECOMMENDER_MODEL_DIR")
+EMBEDDER_SETTINGS = (
+    "RECOMMENDER_BACKBONE",
+    "RECOMMENDER_RESNET50_WEIGHTS",
+    "RECOMMENDER_DEVICE",
+    "RECOMMENDER_RUNTIME",
+    "RECOMMENDER_MODEL_DIR",
+)
 
 
 def most_processes():
@@ -40,17 +46,27 @@ def embedding_executor(backbone_name, processes, model_fingerprint):
     own work, storing the last batch, with the embedding). The workers check that they make
     the vectors of `model_fingerprint`, the one the caller stores them under."""
     if not 1 <= processes <= most_processes():
-        raise ValueError(f"{processes} worker processes: use 1 to {most_processes()}, one a core at most.")
-    resolve_runtime(choose_backbone(backbone_name))  # a misconfigured runtime: its error here, not in each worker
+        raise ValueError(
+            f"{processes} worker processes: use 1 to {most_processes()}, one a core at most."
+        )
+    resolve_runtime(
+        choose_backbone(backbone_name)
+    )  # a misconfigured runtime: its error here, not in each worker
     if processes == 1:
         return ThreadPoolExecutor(max_workers=1)
-    context = multiprocessing.get_context("spawn")  # forking a process that runs torch's threads can hang
+    context = multiprocessing.get_context(
+        "spawn"
+    )  # forking a process that runs torch's threads can hang
     cores = context.Queue()
     for core in sorted(os.sched_getaffinity(0))[:processes]:
         cores.put(core)
     embedder_settings = {name: getattr(settings, name) for name in EMBEDDER_SETTINGS}
-    return ProcessPoolExecutor(processes, mp_context=context, initializer=start_worker,
-                               initargs=(cores, backbone_name, embedder_settings, model_fingerprint))
+    return ProcessPoolExecutor(
+        processes,
+        mp_context=context,
+        initializer=start_worker,
+        initargs=(cores, backbone_name, embedder_settings, model_fingerprint),
+    )
 
 
 def start_worker(cores, backbone_name, embedder_settings, model_fingerprint):
@@ -69,6 +85,8 @@ def start_worker(cores, backbone_name, embedder_settings, model_fingerprint):
 
     worker_fingerprint = fingerprint(backbone_name)
     if worker_fingerprint != model_fingerprint:
-        raise ImproperlyConfigured(f"This worker process would make the vectors of {worker_fingerprint}, "
-                                   f"not those of {model_fingerprint}: check its environment.")
+        raise ImproperlyConfigured(
+            f"This worker process would make the vectors of {worker_fingerprint}, "
+            f"not those of {model_fingerprint}: check its environment."
+        )
     default_embedder(backbone_name)

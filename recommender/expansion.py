@@ -8,6 +8,7 @@ mostly agree with each other on type and colour, so the expanded query leans tow
 they share, away from what is particular to one photo (its framing, its light). No label is
 read. Measured in docs/benchmarks.md ("Query expansion").
 """
+
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -21,7 +22,9 @@ def expansion_neighbours():
     """How many stored vectors expand a query (RECOMMENDER_EXPANSION_NEIGHBOURS; 0: none)."""
     count = settings.RECOMMENDER_EXPANSION_NEIGHBOURS
     if not isinstance(count, int) or count < 0:
-        raise ImproperlyConfigured(f"RECOMMENDER_EXPANSION_NEIGHBOURS must be a whole number from 0, not {count!r}.")
+        raise ImproperlyConfigured(
+            f"RECOMMENDER_EXPANSION_NEIGHBOURS must be a whole number from 0, not {count!r}."
+        )
     return count
 
 

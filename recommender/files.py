@@ -1,4 +1,5 @@
 """Files that other processes may open at any moment: written whole, or not at all."""
+
 import os
 import uuid
 from pathlib import Path

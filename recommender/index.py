@@ -8,6 +8,7 @@ file with 8-bit scalar quantisation (FaissIVFIndex) beyond APPROXIMATE_FROM vect
 `index_for_size` picks one, `load_index` reads either. Measured in `benchmarks/index_scale.py`
 (docs/benchmarks.md, "Index at scale").
 """
+
 import math
 from abc import ABC, abstractmethod
 
@@ -100,9 +101,15 @@ class FaissIndex(VectorIndex):
         vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
         if len(self) == 0:
             empty = (np.zeros((len(vectors), 0), np.float32), np.zeros((len(vectors), 0), np.int64))
-            return empty + (np.zeros((len(vectors), 0, self.dimension), np.float32),) if with_vectors else empty
+            return (
+                empty + (np.zeros((len(vectors), 0, self.dimension), np.float32),)
+                if with_vectors
+                else empty
+            )
         k = max(1, min(k, len(self)))
-        search = self.faiss_index.search_and_reconstruct if with_vectors else self.faiss_index.search
+        search = (
+            self.faiss_index.search_and_reconstruct if with_vectors else self.faiss_index.search
+        )
         return search(vectors, k, params=self.search_parameters(k, allowed))
 
     def search_parameters(self, k, allowed):
@@ -110,7 +117,9 @@ class FaissIndex(VectorIndex):
         raise NotImplementedError
 
     def save(self, path):
-        write_atomically(path, lambda temporary: faiss.serialize_index(self.faiss_index).tofile(temporary))
+        write_atomically(
+            path, lambda temporary: faiss.serialize_index(self.faiss_index).tofile(temporary)
+        )
 
     @classmethod
     def load(cls, path):
@@ -128,7 +137,9 @@ class FaissFlatIndex(FaissIndex):
         return faiss.vector_to_array(self.faiss_index.id_map).astype(np.int64)
 
     def search_parameters(self, k, allowed):
-        return None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        return (
+            None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        )
 
 
 def load_index(path):
@@ -178,8 +189,12 @@ class FaissIVFIndex(FaissIndex):
         if faiss_index is None:
             nlist = nlist or 1
             faiss_index = faiss.IndexIVFScalarQuantizer(
-                faiss.IndexFlatIP(dimension), dimension, nlist, faiss.ScalarQuantizer.QT_8bit,
-                faiss.METRIC_INNER_PRODUCT)
+                faiss.IndexFlatIP(dimension),
+                dimension,
+                nlist,
+                faiss.ScalarQuantizer.QT_8bit,
+                faiss.METRIC_INNER_PRODUCT,
+            )
             faiss_index.nprobe = self.nprobe_for(nlist)
         self.faiss_index = faiss_index
 
@@ -242,7 +257,9 @@ class FaissIVFIndex(FaissIndex):
     def search_parameters(self, k, allowed):
         if allowed is None:
             return faiss.SearchParametersIVF(nprobe=self.probes(k))
-        return faiss.SearchParametersIVF(sel=faiss.IDSelectorBatch(allowed), nprobe=self.probes(k, len(allowed)))
+        return faiss.SearchParametersIVF(
+            sel=faiss.IDSelectorBatch(allowed), nprobe=self.probes(k, len(allowed))
+        )
 
 
 NPROBE_FRACTION = 1 / 64  # of the cells, at least MIN_NPROBE

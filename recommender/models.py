@@ -3,6 +3,7 @@
 The QuerySet methods here are the query building blocks that both selectors (reads) and
 services (writes) use: services never import selectors.
 """
+
 import numpy as np
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Subquery
@@ -15,8 +16,11 @@ MAX_ATTEMPTS = 3  # a photo that failed this often is left alone until it is rep
 class ImageEmbeddingQuerySet(models.QuerySet):
     def current(self, model_fingerprint, status=None):
         """Rows of this model with this status (default DONE), made from each photo's current file."""
-        return self.filter(fingerprint=model_fingerprint, status=status or ImageEmbedding.Status.DONE,
-                           image_sha256=F("image__sha256"))
+        return self.filter(
+            fingerprint=model_fingerprint,
+            status=status or ImageEmbedding.Status.DONE,
+            image_sha256=F("image__sha256"),
+        )
 
     def indexable(self, model_fingerprint, image_ids=None):
         """The current vectors of active products' photos (of image_ids, or all): what the index holds."""
@@ -26,8 +30,12 @@ class ImageEmbeddingQuerySet(models.QuerySet):
     def about_each_photo(self, model_fingerprint, **conditions):
         """Rows of this model about the current file of each photo of an outer ProductImage
         query, for Exists() and Subquery()."""
-        return self.filter(image=OuterRef("pk"), fingerprint=model_fingerprint, image_sha256=OuterRef("sha256"),
-                           **conditions)
+        return self.filter(
+            image=OuterRef("pk"),
+            fingerprint=model_fingerprint,
+            image_sha256=OuterRef("sha256"),
+            **conditions,
+        )
 
     def ids_and_vectors(self):
         """(ids, vectors) of these rows: int64 photo ids, shape (n,), and float32 unit vectors,
@@ -65,7 +73,9 @@ class ImageEmbedding(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["image", "fingerprint"], name="one_embedding_per_image_and_model"),
+            models.UniqueConstraint(
+                fields=["image", "fingerprint"], name="one_embedding_per_image_and_model"
+            ),
         ]
         indexes = [models.Index(fields=["fingerprint", "image"])]
 
@@ -86,22 +96,27 @@ class ImageEmbedding(models.Model):
 class PhotoQuerySet(models.QuerySet):
     def without_current_vector(self, model_fingerprint):
         """Photos with no vector from this model, or a vector made from an earlier file, oldest first."""
-        done = ImageEmbedding.objects.about_each_photo(model_fingerprint, status=ImageEmbedding.Status.DONE)
+        done = ImageEmbedding.objects.about_each_photo(
+            model_fingerprint, status=ImageEmbedding.Status.DONE
+        )
         return self.exclude(Exists(done)).order_by("id")
 
     def pending(self, model_fingerprint):
         """Photos still to embed: no current vector, and not given up on after MAX_ATTEMPTS failures."""
         given_up = ImageEmbedding.objects.about_each_photo(
-            model_fingerprint, status=ImageEmbedding.Status.FAILED, attempts__gte=MAX_ATTEMPTS)
+            model_fingerprint, status=ImageEmbedding.Status.FAILED, attempts__gte=MAX_ATTEMPTS
+        )
         return self.without_current_vector(model_fingerprint).exclude(Exists(given_up))
 
     def with_state(self, model_fingerprint):
         """The photos annotated with their row of this model: current_status (None: pending),
         current_attempts and current_error."""
         current = ImageEmbedding.objects.about_each_photo(model_fingerprint)
-        return self.annotate(current_status=Subquery(current.values("status")[:1]),
-                             current_attempts=Subquery(current.values("attempts")[:1]),
-                             current_error=Subquery(current.values("error")[:1]))
+        return self.annotate(
+            current_status=Subquery(current.values("status")[:1]),
+            current_attempts=Subquery(current.values("attempts")[:1]),
+            current_error=Subquery(current.values("error")[:1]),
+        )
 
 
 class PhotoEmbedding(ProductImage):

@@ -3,6 +3,7 @@
 open_photo (catalog.images) gives an upright RGB photo; it is made catalogue-style
 (recommender.background), padded square on white and resized to INPUT_SIZE.
 """
+
 import functools
 
 import numpy as np

@@ -11,6 +11,7 @@ shopper-like copies of them: recommender.training.shopper_like; `manage.py
 train_projection`), shipped in recommender/projections/ and applied unchanged to any
 catalogue; labels are never read at query time.
 """
+
 import functools
 import hashlib
 from dataclasses import dataclass
@@ -44,17 +45,28 @@ class Projection:
     def apply(self, shape, colour):
         type_part = unit_rows(shape @ self.type_map.T)
         joint_part = unit_rows(np.hstack([shape, colour]) @ self.joint_map.T)
-        return unit_rows(np.hstack([np.sqrt(self.type_weight) * type_part, joint_part])).astype(np.float32)
+        return unit_rows(np.hstack([np.sqrt(self.type_weight) * type_part, joint_part])).astype(
+            np.float32
+        )
 
     @classmethod
     def load(cls, path):
         with np.load(path) as arrays:
             if "type_weight" not in arrays.files:
-                raise ImproperlyConfigured(f"{path} is a projection of an older format: retrain it with "
-                                           "manage.py train_projection.")
-            type_map, joint_map = (arrays[name].astype(np.float32) for name in ("type_map", "joint_map"))
+                raise ImproperlyConfigured(
+                    f"{path} is a projection of an older format: retrain it with "
+                    "manage.py train_projection."
+                )
+            type_map, joint_map = (
+                arrays[name].astype(np.float32) for name in ("type_map", "joint_map")
+            )
             type_weight = float(arrays["type_weight"])
-        return cls(hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8], type_map, joint_map, type_weight)
+        return cls(
+            hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8],
+            type_map,
+            joint_map,
+            type_weight,
+        )
 
     @classmethod
     @functools.cache
@@ -64,5 +76,9 @@ class Projection:
         return cls.load(path) if path.is_file() else None
 
     def save(self, path):
-        np.savez_compressed(path, type_map=self.type_map.astype(np.float16),
-                            joint_map=self.joint_map.astype(np.float16), type_weight=self.type_weight)
+        np.savez_compressed(
+            path,
+            type_map=self.type_map.astype(np.float16),
+            joint_map=self.joint_map.astype(np.float16),
+            type_weight=self.type_weight,
+        )

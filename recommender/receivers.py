@@ -4,6 +4,7 @@ Bulk queryset updates send no signals: catalog.services.products_set_active send
 `products_activation_changed` for those, and anything missed is healed by the periodic
 catch-up task.
 """
+
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver

@@ -4,6 +4,7 @@ No read writes but one, explicitly: a missing or unreadable index is rebuilt by
 services.index_restore (current_index) until the data-safety work decides what a reader
 does without an index.
 """
+
 import logging
 import time
 from dataclasses import dataclass
@@ -43,8 +44,9 @@ def similar_products(*, product, k=25, filters=None):
     vector = stored_vector(own_photos)
     if vector is None:
         return []
-    return nearest_products(expanded_query(vector, own_photos), k=k, filters=filters,
-                            exclude_product_id=product.pk)
+    return nearest_products(
+        expanded_query(vector, own_photos), k=k, filters=filters, exclude_product_id=product.pk
+    )
 
 
 def search_by_image(*, upload, k=25, filters=None):
@@ -67,8 +69,12 @@ def product_vector(product):
 def stored_vector(image_ids):
     """The stored vector of the first of these photos (primary first) that has one, or None."""
     # By image ids: filtering by the join to the product instead makes SQLite scan every vector.
-    rows = (ImageEmbedding.objects.current(fingerprint()).filter(image_id__in=image_ids)
-            .order_by("-image__is_primary", "image__position", "image_id").values_list("vector", flat=True))
+    rows = (
+        ImageEmbedding.objects.current(fingerprint())
+        .filter(image_id__in=image_ids)
+        .order_by("-image__is_primary", "image__position", "image_id")
+        .values_list("vector", flat=True)
+    )
     first = rows.first()
     return None if first is None else ImageEmbedding.from_bytes(first)
 
@@ -80,9 +86,13 @@ def current_index(model_fingerprint):
     try:
         index = snapshots.loaded_index(model_fingerprint)
     except CorruptIndex:
-        logger.warning("Index file of %s is corrupt; rebuilding it from the database", model_fingerprint)
+        logger.warning(
+            "Index file of %s is corrupt; rebuilding it from the database", model_fingerprint
+        )
         index = None
-    return index if index is not None else services.index_restore(model_fingerprint=model_fingerprint)
+    return (
+        index if index is not None else services.index_restore(model_fingerprint=model_fingerprint)
+    )
 
 
 def expanded_query(vector, own_photos):
@@ -94,13 +104,19 @@ def expanded_query(vector, own_photos):
     count = expansion_neighbours()
     if not count:
         return vector
-    scores, ids, vectors = current_index(fingerprint()).search_with_vectors(vector, count + len(own_photos))
+    scores, ids, vectors = current_index(fingerprint()).search_with_vectors(
+        vector, count + len(own_photos)
+    )
     own_photos = set(own_photos)
     # Padding ids (-1) come with no vector (NaN): never used.
-    neighbours = [rank for rank, image_id in enumerate(ids[0]) if image_id >= 0 and image_id not in own_photos][:count]
+    neighbours = [
+        rank for rank, image_id in enumerate(ids[0]) if image_id >= 0 and image_id not in own_photos
+    ][:count]
     if not neighbours:
         return vector
-    return expanded_queries(vector[None], vectors[0][neighbours][None], scores[0][neighbours][None])[0]
+    return expanded_queries(
+        vector[None], vectors[0][neighbours][None], scores[0][neighbours][None]
+    )[0]
 
 
 def nearest_products(vectors, *, k, filters=None, exclude_product_id=None):
@@ -110,7 +126,9 @@ def nearest_products(vectors, *, k, filters=None, exclude_product_id=None):
     queries = np.atleast_2d(np.asarray(vectors, np.float32))
     index = current_index(fingerprint())
     # Photos of active products that pass the filters, as one join (no subquery over products).
-    photos = ProductImage.objects.filter(product__is_active=True, **(filters.lookups("product__") if filters else {}))
+    photos = ProductImage.objects.filter(
+        product__is_active=True, **(filters.lookups("product__") if filters else {})
+    )
     if exclude_product_id is not None:
         photos = photos.exclude(product_id=exclude_product_id)
     allowed_ids = list(photos.values_list("id", flat=True)) if filters else None
@@ -122,7 +140,9 @@ def nearest_products(vectors, *, k, filters=None, exclude_product_id=None):
             break
         shortlist *= 4
     ranked = list(best.items())[:k]
-    found = Product.objects.prefetch_related("images").in_bulk([product_id for product_id, _ in ranked])
+    found = Product.objects.prefetch_related("images").in_bulk(
+        [product_id for product_id, _ in ranked]
+    )
     return [SimilarProduct(found[product_id], float(score)) for product_id, score in ranked]
 
 
@@ -135,12 +155,19 @@ def stored_scores(queries, ids):
     # The rows the index was built from, not checked against the photos' current files (no
     # join: half the time). A replaced photo's old vector is in the index too until its new
     # one replaces both.
-    rows = dict(ImageEmbedding.objects.filter(fingerprint=fingerprint(), status=ImageEmbedding.Status.DONE,
-                                              image_id__in=wanted.tolist()).values_list("image_id", "vector"))
+    rows = dict(
+        ImageEmbedding.objects.filter(
+            fingerprint=fingerprint(),
+            status=ImageEmbedding.Status.DONE,
+            image_id__in=wanted.tolist(),
+        ).values_list("image_id", "vector")
+    )
     if not rows:
         return scores
     stored_ids = np.array(sorted(rows), np.int64)
-    products = queries @ np.stack([ImageEmbedding.from_bytes(rows[image_id]) for image_id in stored_ids]).T
+    products = (
+        queries @ np.stack([ImageEmbedding.from_bytes(rows[image_id]) for image_id in stored_ids]).T
+    )
     positions = np.minimum(np.searchsorted(stored_ids, ids), len(stored_ids) - 1)
     found = stored_ids[positions] == ids
     scores[found] = np.take_along_axis(products, positions, axis=1)[found]
@@ -152,7 +179,9 @@ def best_per_product(scores, ids, photos):
     (queries, shortlist) results of a search."""
     best_first = np.argsort(-scores, axis=None, kind="stable")
     scores, ids = scores.ravel()[best_first], ids.ravel()[best_first]
-    owners = dict(photos.filter(id__in=[int(i) for i in ids if i >= 0]).values_list("id", "product_id"))
+    owners = dict(
+        photos.filter(id__in=[int(i) for i in ids if i >= 0]).values_list("id", "product_id")
+    )
     best = {}
     for score, image_id in zip(scores, ids):
         product_id = owners.get(int(image_id))
@@ -171,7 +200,9 @@ def settled_count(best, scores):
 
 def products_inspired_by(*, product_ids, k=10):
     """Products close to the mean vector of the given (viewed) products, excluding them; [] with none."""
-    viewed = Product.objects.filter(pk__in=product_ids).prefetch_related("images")  # for product_vector
+    viewed = Product.objects.filter(pk__in=product_ids).prefetch_related(
+        "images"
+    )  # for product_vector
     vectors = [vector for vector in map(product_vector, viewed) if vector is not None]
     if not vectors:
         return []
@@ -185,11 +216,19 @@ def products_inspired_by(*, product_ids, k=10):
 def primary_vectors(model_fingerprint):
     """(articleTypes, baseColours, vectors) of the active products' primary photos with a
     stored vector of this model: two lists of n strings and float32 (n, d) unit vectors."""
-    rows = list(ImageEmbedding.objects.filter(
-        fingerprint=model_fingerprint, status=ImageEmbedding.Status.DONE, image__is_primary=True,
-        image__product__is_active=True,
-    ).values_list("image__product__article_type", "image__product__base_colour", "vector"))
-    vectors = np.stack([ImageEmbedding.from_bytes(row[2]) for row in rows]) if rows else np.zeros((0, 0), np.float32)
+    rows = list(
+        ImageEmbedding.objects.filter(
+            fingerprint=model_fingerprint,
+            status=ImageEmbedding.Status.DONE,
+            image__is_primary=True,
+            image__product__is_active=True,
+        ).values_list("image__product__article_type", "image__product__base_colour", "vector")
+    )
+    vectors = (
+        np.stack([ImageEmbedding.from_bytes(row[2]) for row in rows])
+        if rows
+        else np.zeros((0, 0), np.float32)
+    )
     return [row[0] for row in rows], [row[1] for row in rows], vectors
 
 
@@ -210,5 +249,6 @@ def pipeline_status():
         "photos": ProductImage.objects.count(),
         "embedded": done,
         "failed": failed,
-        "pending": PhotoEmbedding.objects.without_current_vector(model_fingerprint).count() - failed,
+        "pending": PhotoEmbedding.objects.without_current_vector(model_fingerprint).count()
+        - failed,
     }

@@ -3,6 +3,7 @@
 The queries they need are the models' QuerySet methods (recommender.models): services never
 import selectors, so that a selector can call a service (index_restore).
 """
+
 import logging
 from collections import deque
 from dataclasses import dataclass, field
@@ -31,8 +32,16 @@ class EmbedReport:
     failed: list = field(default_factory=list)  # (image id, error)
 
 
-def embeddings_update(*, backbone=None, image_ids=None, batch_size=32, progress=False, retry_failed=True,
-                      limit=None, processes=1):
+def embeddings_update(
+    *,
+    backbone=None,
+    image_ids=None,
+    batch_size=32,
+    progress=False,
+    retry_failed=True,
+    limit=None,
+    processes=1,
+):
     """Compute the missing or stale vectors (of `image_ids`, or of every photo; at most `limit`).
 
     Each batch is stored as it is done, so an interrupted run resumes where it stopped. A
@@ -40,10 +49,16 @@ def embeddings_update(*, backbone=None, image_ids=None, batch_size=32, progress=
     photos that failed MAX_ATTEMPTS times are skipped. `processes`: how many worker processes
     embed (recommender.embedding_processes); None: as many as pay for this run.
     """
-    backbone = choose_backbone(backbone).name  # worker processes embed with the very backbone named here
+    backbone = choose_backbone(
+        backbone
+    ).name  # worker processes embed with the very backbone named here
     model_fingerprint = fingerprint(backbone)
     photos = PhotoEmbedding.objects
-    pending = photos.without_current_vector(model_fingerprint) if retry_failed else photos.pending(model_fingerprint)
+    pending = (
+        photos.without_current_vector(model_fingerprint)
+        if retry_failed
+        else photos.pending(model_fingerprint)
+    )
     if image_ids is not None:
         pending = pending.filter(id__in=image_ids)
     if limit is not None:
@@ -53,17 +68,25 @@ def embeddings_update(*, backbone=None, image_ids=None, batch_size=32, progress=
     processes = processes_for(len(pending_ids)) if processes is None else processes
     executor = embedding_executor(backbone, processes, model_fingerprint)
     try:
-        with tqdm(total=len(pending_ids), desc="Embedding", unit=" photos", disable=not progress) as bar:
-            in_flight = deque()  # (photos, their vectors to come): a batch for each process, and one more
+        with tqdm(
+            total=len(pending_ids), desc="Embedding", unit=" photos", disable=not progress
+        ) as bar:
+            in_flight = (
+                deque()
+            )  # (photos, their vectors to come): a batch for each process, and one more
             for batch_ids in chunked(pending_ids, batch_size):
                 images = list(ProductImage.objects.filter(id__in=batch_ids))
-                in_flight.append((images, executor.submit(embed_files, photo_paths(images), backbone)))
+                in_flight.append(
+                    (images, executor.submit(embed_files, photo_paths(images), backbone))
+                )
                 if len(in_flight) > processes:
                     store_batch(*in_flight.popleft(), executor, backbone, report, bar)
             while in_flight:
                 store_batch(*in_flight.popleft(), executor, backbone, report, bar)
     finally:
-        executor.shutdown(cancel_futures=True)  # after an error or Ctrl-C, batches not started are dropped
+        executor.shutdown(
+            cancel_futures=True
+        )  # after an error or Ctrl-C, batches not started are dropped
     return report
 
 
@@ -100,10 +123,20 @@ def store_alone(image, executor, backbone, report):
 def store_vectors(images, vectors, model_fingerprint):
     """Upsert one DONE row per photo: running this twice leaves the same single row."""
     ImageEmbedding.objects.bulk_create(
-        [ImageEmbedding(image=image, fingerprint=model_fingerprint, image_sha256=image.sha256,
-                        status=ImageEmbedding.Status.DONE, vector=ImageEmbedding.to_bytes(vector), error="",
-                        attempts=0) for image, vector in zip(images, vectors)],
-        update_conflicts=True, unique_fields=["image", "fingerprint"],
+        [
+            ImageEmbedding(
+                image=image,
+                fingerprint=model_fingerprint,
+                image_sha256=image.sha256,
+                status=ImageEmbedding.Status.DONE,
+                vector=ImageEmbedding.to_bytes(vector),
+                error="",
+                attempts=0,
+            )
+            for image, vector in zip(images, vectors)
+        ],
+        update_conflicts=True,
+        unique_fields=["image", "fingerprint"],
         update_fields=["image_sha256", "status", "vector", "error", "attempts", "updated_at"],
     )
 
@@ -111,12 +144,23 @@ def store_vectors(images, vectors, model_fingerprint):
 def record_failure(image, model_fingerprint, error):
     logger.warning("Cannot embed image %s: %s", image.id, error)
     row, _ = ImageEmbedding.objects.get_or_create(
-        image=image, fingerprint=model_fingerprint,
-        defaults={"image_sha256": image.sha256, "status": ImageEmbedding.Status.FAILED})
-    attempts = row.attempts + 1 if row.image_sha256 == image.sha256 and row.status == row.Status.FAILED else 1
+        image=image,
+        fingerprint=model_fingerprint,
+        defaults={"image_sha256": image.sha256, "status": ImageEmbedding.Status.FAILED},
+    )
+    attempts = (
+        row.attempts + 1
+        if row.image_sha256 == image.sha256 and row.status == row.Status.FAILED
+        else 1
+    )
     ImageEmbedding.objects.filter(pk=row.pk).update(
-        image_sha256=image.sha256, status=ImageEmbedding.Status.FAILED, vector=None,
-        error=f"{type(error).__name__}: {error}"[:2000], attempts=attempts, updated_at=timezone.now())
+        image_sha256=image.sha256,
+        status=ImageEmbedding.Status.FAILED,
+        vector=None,
+        error=f"{type(error).__name__}: {error}"[:2000],
+        attempts=attempts,
+        updated_at=timezone.now(),
+    )
 
 
 def vector_size(vectors):
@@ -153,7 +197,9 @@ def index_refresh_images(*, image_ids, model_fingerprint=None):
             index = index_from_database(model_fingerprint)
         else:
             index.remove(list(image_ids))
-            index.add(*ImageEmbedding.objects.indexable(model_fingerprint, image_ids).ids_and_vectors())
+            index.add(
+                *ImageEmbedding.objects.indexable(model_fingerprint, image_ids).ids_and_vectors()
+            )
         return snapshots.publish(model_fingerprint, index)
 
 
@@ -171,8 +217,12 @@ def catch_up(*, batch_size=None):
     model_fingerprint = fingerprint()
     batch_size = batch_size or settings.RECOMMENDER_CATCH_UP_BATCH
     report = embeddings_update(limit=batch_size, retry_failed=False, batch_size=min(batch_size, 32))
-    indexable = ImageEmbedding.objects.indexable(model_fingerprint).values_list("image_id", flat=True)
-    rebuilt = not snapshots.holds_exactly(model_fingerprint, indexable)  # the ids only, no vector bytes
+    indexable = ImageEmbedding.objects.indexable(model_fingerprint).values_list(
+        "image_id", flat=True
+    )
+    rebuilt = not snapshots.holds_exactly(
+        model_fingerprint, indexable
+    )  # the ids only, no vector bytes
     if rebuilt:
         index_rebuild(model_fingerprint=model_fingerprint)
     return {"embedded": report.embedded, "failed": len(report.failed), "index_rebuilt": rebuilt}
@@ -180,4 +230,6 @@ def catch_up(*, batch_size=None):
 
 def embeddings_forget(*, image_ids):
     """Drop these photos' rows of the current model, so they are embedded afresh."""
-    return ImageEmbedding.objects.filter(image_id__in=image_ids, fingerprint=fingerprint()).delete()[0]
+    return ImageEmbedding.objects.filter(
+        image_id__in=image_ids, fingerprint=fingerprint()
+    ).delete()[0]

@@ -5,6 +5,7 @@ file lock; readers load the newest version and look for a newer one at most once
 second, each process keeping its copy (`loaded_index`). The files are derived data: any of
 them can be deleted and rebuilt.
 """
+
 import re
 import time
 from pathlib import Path
@@ -27,8 +28,11 @@ def versions(fingerprint):
     folder = snapshot_dir(fingerprint)
     if not folder.is_dir():
         return []
-    found = [(int(match.group(1)), folder / match.group(0))
-             for match in map(VERSION_FILE.match, (path.name for path in folder.iterdir())) if match]
+    found = [
+        (int(match.group(1)), folder / match.group(0))
+        for match in map(VERSION_FILE.match, (path.name for path in folder.iterdir()))
+        if match
+    ]
     return sorted(found)
 
 

@@ -5,14 +5,21 @@ Embedding runs on the `embeddings` queue and index updates on the `index` queue
 is delivered again) and retry transient failures (database, broker, file system) with
 exponential backoff.
 """
+
 from celery import shared_task
 from django.db import DatabaseError
 
 from . import services
 
 TRANSIENT = (DatabaseError, ConnectionError, TimeoutError)
-RETRY = {"autoretry_for": TRANSIENT, "retry_backoff": 2, "retry_backoff_max": 120, "retry_jitter": True,
-         "max_retries": 6, "acks_late": True}
+RETRY = {
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 6,
+    "acks_late": True,
+}
 
 
 @shared_task(**RETRY)
@@ -38,4 +45,3 @@ def rebuild_index():
 def catch_up():
     """Run by Celery beat: embeds pending photos in a bounded batch, mends the index."""
     return services.catch_up()
-

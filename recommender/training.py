@@ -2,6 +2,7 @@
 
 Used by `manage.py train_projection`; nothing here runs in the shop itself.
 """
+
 import csv
 import random
 from pathlib import Path
@@ -29,9 +30,17 @@ def labelled_photos(folder):
     """(ids, article types, colours, photo paths) of the rows of styles.csv that have a photo."""
     folder = Path(folder)
     with open(folder / "styles.csv", newline="", encoding="utf-8") as file:
-        rows = [row for row in csv.DictReader(file) if (folder / "images" / f"{row['id']}.jpg").is_file()]
-    return ([row["id"] for row in rows], [row["articleType"] for row in rows], [row["baseColour"] for row in rows],
-            [folder / "images" / f"{row['id']}.jpg" for row in rows])
+        rows = [
+            row
+            for row in csv.DictReader(file)
+            if (folder / "images" / f"{row['id']}.jpg").is_file()
+        ]
+    return (
+        [row["id"] for row in rows],
+        [row["articleType"] for row in rows],
+        [row["baseColour"] for row in rows],
+        [folder / "images" / f"{row['id']}.jpg" for row in rows],
+    )
 
 
 def compute_descriptors(embedder, paths, batch_size=32, progress=True, shopper_seed=None):
@@ -39,9 +48,13 @@ def compute_descriptors(embedder, paths, batch_size=32, progress=True, shopper_s
     shopper-like copy of each photo instead (shopper_like, seeded)."""
     rng = random.Random(shopper_seed)
     shapes, colours = [], []
-    for start in tqdm(range(0, len(paths), batch_size), desc="Describing photos", unit=" batches",
-                      disable=not progress):
-        photos = read_photos(paths[start:start + batch_size])
+    for start in tqdm(
+        range(0, len(paths), batch_size),
+        desc="Describing photos",
+        unit=" batches",
+        disable=not progress,
+    ):
+        photos = read_photos(paths[start : start + batch_size])
         if shopper_seed is not None:
             photos = [shopper_like(photo, rng) for photo in photos]
         shape, colour = embedder.descriptors(photos)
@@ -56,10 +69,15 @@ def shopper_like(photo, rng):
     keeps the spatial parts of the descriptor from tying a product to one framing."""
     width, height = photo.size
     if rng.random() < 0.5:
-        crop_width, crop_height = int(width * rng.uniform(0.65, 0.9)), int(height * rng.uniform(0.65, 0.9))
+        crop_width, crop_height = (
+            int(width * rng.uniform(0.65, 0.9)),
+            int(height * rng.uniform(0.65, 0.9)),
+        )
         left, top = rng.randint(0, width - crop_width), rng.randint(0, height - crop_height)
         return photo.crop((left, top, left + crop_width, top + crop_height))
-    return photo.rotate(rng.uniform(-15, 15), resample=Image.Resampling.BICUBIC, expand=True, fillcolor=WHITE)
+    return photo.rotate(
+        rng.uniform(-15, 15), resample=Image.Resampling.BICUBIC, expand=True, fillcolor=WHITE
+    )
 
 
 def held_out_split(article_types, seed=0):
@@ -70,7 +88,7 @@ def held_out_split(article_types, seed=0):
     for article_type in np.unique(article_types):
         members = np.flatnonzero(article_types == article_type)
         rng.shuffle(members)
-        part_b[members[len(members) // 2:]] = True
+        part_b[members[len(members) // 2 :]] = True
     return part_b
 
 
@@ -79,8 +97,9 @@ def class_ids(labels):
     return ids
 
 
-def train_linear_map(features, *label_sets, loss_weights=None, size=MAP_SIZE, epochs=EPOCHS, seed=0,
-                     batch_size=256):
+def train_linear_map(
+    features, *label_sets, loss_weights=None, size=MAP_SIZE, epochs=EPOCHS, seed=0, batch_size=256
+):
     """A bias-free linear map to `size` dimensions, trained so that the L2-normalised
     output separates each label set with a cosine-softmax classifier (one head per set,
     its loss weighted by `loss_weights`, default 1 each). Returns the (size, features) matrix."""
@@ -93,16 +112,22 @@ def train_linear_map(features, *label_sets, loss_weights=None, size=MAP_SIZE, ep
     loss_weights = loss_weights or [1.0] * len(targets)
     linear = torch.nn.Linear(inputs.shape[1], size, bias=False)
     heads = [torch.nn.Linear(size, int(target.max()) + 1, bias=False) for target in targets]
-    optimiser = torch.optim.AdamW([linear.weight, *(head.weight for head in heads)], lr=1e-3, weight_decay=1e-4)
+    optimiser = torch.optim.AdamW(
+        [linear.weight, *(head.weight for head in heads)], lr=1e-3, weight_decay=1e-4
+    )
     generator = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
         order = torch.randperm(len(inputs), generator=generator)
         for start in range(0, len(inputs), batch_size):
-            rows = order[start:start + batch_size]
+            rows = order[start : start + batch_size]
             projected = F.normalize(linear(inputs[rows]), dim=1)
-            loss = sum(weight * F.cross_entropy(COSINE_SCALE * projected @ F.normalize(head.weight, dim=1).T,
-                                                target[rows])
-                       for weight, head, target in zip(loss_weights, heads, targets))
+            loss = sum(
+                weight
+                * F.cross_entropy(
+                    COSINE_SCALE * projected @ F.normalize(head.weight, dim=1).T, target[rows]
+                )
+                for weight, head, target in zip(loss_weights, heads, targets)
+            )
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -112,16 +137,30 @@ def train_linear_map(features, *label_sets, loss_weights=None, size=MAP_SIZE, ep
 def train_projection(shape, colour, article_types, colours, seed=0, epochs=EPOCHS):
     """Fit both maps of a Projection on the given (part A) products. The joint map also
     has a head for the colour alone, weighted COLOUR_LOSS_WEIGHT."""
-    joint = [f"{article_type}|{colour_name}" for article_type, colour_name in zip(article_types, colours)]
+    joint = [
+        f"{article_type}|{colour_name}" for article_type, colour_name in zip(article_types, colours)
+    ]
     type_map = train_linear_map(shape, article_types, epochs=epochs, seed=seed)
-    joint_map = train_linear_map(np.hstack([shape, colour]), joint, article_types, colours,
-                                 loss_weights=[1.0, 1.0, COLOUR_LOSS_WEIGHT], epochs=epochs, seed=seed)
-    return Projection("trained", type_map.astype(np.float16).astype(np.float32),
-                      joint_map.astype(np.float16).astype(np.float32), TYPE_WEIGHT)
+    joint_map = train_linear_map(
+        np.hstack([shape, colour]),
+        joint,
+        article_types,
+        colours,
+        loss_weights=[1.0, 1.0, COLOUR_LOSS_WEIGHT],
+        epochs=epochs,
+        seed=seed,
+    )
+    return Projection(
+        "trained",
+        type_map.astype(np.float16).astype(np.float32),
+        joint_map.astype(np.float16).astype(np.float32),
+        TYPE_WEIGHT,
+    )
 
 
-def compare_on_held_out(backbone_name, weights_id, shape, colour, article_types, colours, projection, part_b,
-                        expansion):
+def compare_on_held_out(
+    backbone_name, weights_id, shape, colour, article_types, colours, projection, part_b, expansion
+):
     """Figures on part B (queries and database) for the plain and the learned vectors, and
     for the learned vectors ranked as the shop ranks them (queries expanded by `expansion`
     neighbours, recommender.expansion)."""
@@ -134,6 +173,9 @@ def compare_on_held_out(backbone_name, weights_id, shape, colour, article_types,
         "learned projection (shape and colour)": (learned, 0),
         f"the same, query expansion {expansion} (the shop)": (learned, expansion),
     }
-    return {name: evaluate(vectors[part_b], article_types[part_b], colours[part_b], expansion=neighbours)
-            for name, (vectors, neighbours) in variants.items()}
-
+    return {
+        name: evaluate(
+            vectors[part_b], article_types[part_b], colours[part_b], expansion=neighbours
+        )
+        for name, (vectors, neighbours) in variants.items()
+    }

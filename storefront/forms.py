@@ -1,4 +1,5 @@
 """The shop pages' forms: search, filters, search by photo and the "more like this" toggles."""
+
 from django import forms
 
 from catalog.selectors import CatalogueFilters
@@ -11,8 +12,12 @@ class FiltersForm(forms.Form):
     master_category = forms.CharField(required=False, max_length=64)
     article_type = forms.CharField(required=False, max_length=64)
     base_colour = forms.CharField(required=False, max_length=64)
-    price_min = forms.DecimalField(required=False, min_value=0, max_digits=10, decimal_places=2, label="Min price")
-    price_max = forms.DecimalField(required=False, min_value=0, max_digits=10, decimal_places=2, label="Max price")
+    price_min = forms.DecimalField(
+        required=False, min_value=0, max_digits=10, decimal_places=2, label="Min price"
+    )
+    price_max = forms.DecimalField(
+        required=False, min_value=0, max_digits=10, decimal_places=2, label="Max price"
+    )
 
     def filters(self):
         self.is_valid()
@@ -32,7 +37,9 @@ class SearchForm(FiltersForm):
 
 
 class PhotoSearchForm(FiltersForm):
-    photo = forms.FileField(label="Photo", error_messages={"required": "Choose a photo to search with."})
+    photo = forms.FileField(
+        label="Photo", error_messages={"required": "Choose a photo to search with."}
+    )
 
 
 class SimilarityForm(forms.Form):
@@ -52,7 +59,7 @@ class SimilarityForm(forms.Form):
         )
 
     def query_string(self):
-        """"?same_gender=1&..." for the toggles that are on (kept in the links between products)."""
+        """ "?same_gender=1&..." for the toggles that are on (kept in the links between products)."""
         self.is_valid()
         on = [name for name in self.fields if self.cleaned_data.get(name)]
         return "?" + "&".join(f"{name}=1" for name in on) if on else ""

@@ -1,16 +1,29 @@
 """The shop pages: the search grid, a product with "more like this", and search by photo."""
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
-from catalog.selectors import FACETS, facet_counts, price_range, product_list, product_search, products_by_id
+from catalog.selectors import (
+    FACETS,
+    facet_counts,
+    price_range,
+    product_list,
+    product_search,
+    products_by_id,
+)
 from recommender.selectors import products_inspired_by, search_by_image, similar_products
 
 from .forms import PhotoSearchForm, SearchForm, SimilarityForm
 
 TRAIL_LENGTH = 8  # product pages kept in the "your trail" breadcrumb and in "inspired by"
-FACET_LABELS = {"gender": "Gender", "master_category": "Category", "article_type": "Type", "base_colour": "Colour"}
+FACET_LABELS = {
+    "gender": "Gender",
+    "master_category": "Category",
+    "article_type": "Type",
+    "base_colour": "Colour",
+}
 
 
 def home(request):
@@ -20,24 +33,43 @@ def home(request):
     products = product_search(query=query, filters=filters)
     page = Paginator(products, settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
     browsing = not query and not filters
-    return render(request, "storefront/home.html", {
-        "form": form, "query": query, "filtered": bool(filters), "page": page,
-        "facets": facet_choices(products, form), "price_range": price_range(),
-        "inspired": products_inspired_by(product_ids=viewed_ids(request), k=10) if browsing else [],
-    })
+    return render(
+        request,
+        "storefront/home.html",
+        {
+            "form": form,
+            "query": query,
+            "filtered": bool(filters),
+            "page": page,
+            "facets": facet_choices(products, form),
+            "price_range": price_range(),
+            "inspired": products_inspired_by(product_ids=viewed_ids(request), k=10)
+            if browsing
+            else [],
+        },
+    )
 
 
 def product_detail(request, pk):
     """A product's photos and attributes, and "more like this" narrowed by the page's toggles."""
     product = get_object_or_404(product_list(), pk=pk)
     toggles = SimilarityForm(request.GET)
-    similar = similar_products(product=product, k=settings.CATALOG_PAGE_SIZE, filters=toggles.filters_for(product))
+    similar = similar_products(
+        product=product, k=settings.CATALOG_PAGE_SIZE, filters=toggles.filters_for(product)
+    )
     trail = trail_visit(request, product.pk)
     trail_products = products_by_id(trail)
-    return render(request, "storefront/product_detail.html", {
-        "product": product, "toggles": toggles, "link_query": toggles.query_string(), "results": similar,
-        "trail": [trail_products[pk] for pk in trail if pk in trail_products],
-    })
+    return render(
+        request,
+        "storefront/product_detail.html",
+        {
+            "product": product,
+            "toggles": toggles,
+            "link_query": toggles.query_string(),
+            "results": similar,
+            "trail": [trail_products[pk] for pk in trail if pk in trail_products],
+        },
+    )
 
 
 def photo_search(request):
@@ -47,14 +79,24 @@ def photo_search(request):
     results = None
     if posted and form.is_valid():
         try:
-            results = search_by_image(upload=form.cleaned_data["photo"], k=settings.CATALOG_PAGE_SIZE,
-                                      filters=form.filters())
+            results = search_by_image(
+                upload=form.cleaned_data["photo"],
+                k=settings.CATALOG_PAGE_SIZE,
+                filters=form.filters(),
+            )
         except ValidationError as error:
             form.add_error("photo", error)
-    return render(request, "storefront/photo_search.html", {
-        "form": form, "results": results,
-        "facets": facet_choices(product_list(), form), "price_range": price_range(),
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "storefront/photo_search.html",
+        {
+            "form": form,
+            "results": results,
+            "facets": facet_choices(product_list(), form),
+            "price_range": price_range(),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def facet_choices(products, form):
@@ -65,7 +107,9 @@ def facet_choices(products, form):
         selected = form.data.get(facet, "")
         values = counts[facet]
         if selected and selected not in dict(values):
-            values = [(selected, 0)] + values  # a filter with no match stays visible, so it can be removed
+            values = [
+                (selected, 0)
+            ] + values  # a filter with no match stays visible, so it can be removed
         choices.append((facet, FACET_LABELS[facet], selected, values))
     return choices
 
@@ -80,7 +124,7 @@ def trail_visit(request, pk):
     Going back to a product already on the trail cuts the trail there, like a breadcrumb.
     """
     trail = request.session.get("trail", [])
-    trail = trail[:trail.index(pk)] if pk in trail else trail
+    trail = trail[: trail.index(pk)] if pk in trail else trail
     request.session["trail"] = (trail + [pk])[-TRAIL_LENGTH:]
     viewed = [seen for seen in viewed_ids(request) if seen != pk]
     request.session["viewed"] = (viewed + [pk])[-TRAIL_LENGTH:]

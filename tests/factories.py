@@ -21,7 +21,9 @@ class ProductFactory(factory.django.DjangoModelFactory):
     season = "Summer"
     year = 2012
     usage = "Casual"
-    image = factory.RelatedFactory("tests.factories.ProductImageFactory", factory_related_name="product")
+    image = factory.RelatedFactory(
+        "tests.factories.ProductImageFactory", factory_related_name="product"
+    )
 
 
 class ProductImageFactory(factory.django.DjangoModelFactory):
@@ -31,7 +33,9 @@ class ProductImageFactory(factory.django.DjangoModelFactory):
         model = ProductImage
 
     product = factory.SubFactory(ProductFactory, image=None)
-    file = factory.Sequence(lambda n: SimpleUploadedFile(f"photo{n}.jpg", image_bytes(colour_for(n))))
+    file = factory.Sequence(
+        lambda n: SimpleUploadedFile(f"photo{n}.jpg", image_bytes(colour_for(n)))
+    )
 
     @classmethod
     def _create(cls, model_class, product, file, **kwargs):

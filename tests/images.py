@@ -1,4 +1,5 @@
 """Real image files for tests, made in memory."""
+
 import io
 
 from PIL import Image

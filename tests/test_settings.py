@@ -1,4 +1,5 @@
 """Settings come from the environment, with laptop defaults and a hardened production path."""
+
 import json
 import os
 import subprocess
@@ -18,15 +19,29 @@ print(json.dumps({
     "max_upload": settings.CATALOG_MAX_UPLOAD_BYTES,
 }))
 """
-SETTINGS_VARIABLES = ["DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "MEDIA_ROOT",
-                      "VAR_DIR", "CATALOG_MAX_UPLOAD_BYTES", "DJANGO_SETTINGS_MODULE"]
+SETTINGS_VARIABLES = [
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "MEDIA_ROOT",
+    "VAR_DIR",
+    "CATALOG_MAX_UPLOAD_BYTES",
+    "DJANGO_SETTINGS_MODULE",
+]
 
 
 def run_python(code, settings_module="fashionsite.settings.base", **variables):
     env = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
     env |= {"DJANGO_SETTINGS_MODULE": settings_module} | variables
-    return subprocess.run([sys.executable, "-c", f"import django; django.setup()\n{code}"], cwd=REPO, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup()\n{code}"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def settings_with(**variables):
@@ -48,9 +63,13 @@ def test_laptop_defaults_need_no_services(tmp_path):
 
 def test_environment_overrides_the_defaults(tmp_path):
     values = settings_with(
-        DATABASE_URL="postgres://shop:pw@db.internal:5432/shop", REDIS_URL="redis://cache:6379/0",
-        DEBUG="false", ALLOWED_HOSTS="shop.example.com, www.shop.example.com", MEDIA_ROOT=str(tmp_path),
-        SECRET_KEY="from-the-environment", CATALOG_MAX_UPLOAD_BYTES="2048",
+        DATABASE_URL="postgres://shop:pw@db.internal:5432/shop",
+        REDIS_URL="redis://cache:6379/0",
+        DEBUG="false",
+        ALLOWED_HOSTS="shop.example.com, www.shop.example.com",
+        MEDIA_ROOT=str(tmp_path),
+        SECRET_KEY="from-the-environment",
+        CATALOG_MAX_UPLOAD_BYTES="2048",
     )
     assert values["db_engine"] == "django.db.backends.postgresql"
     assert values["db_name"] == "shop"
@@ -65,10 +84,16 @@ def test_environment_overrides_the_defaults(tmp_path):
 
 def test_production_settings_pass_the_deploy_check(tmp_path):
     result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=REPO, capture_output=True,
-        text=True, env=os.environ | {
-            "DJANGO_SETTINGS_MODULE": "fashionsite.settings.production", "VAR_DIR": str(tmp_path),
-            "SECRET_KEY": "x7!kq2#vd9-ZP4mW0sLr8TtYh3uJb6NcEaGf1oQi5RyXeK_jM-8vBn", "ALLOWED_HOSTS": "shop.example.com",
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=os.environ
+        | {
+            "DJANGO_SETTINGS_MODULE": "fashionsite.settings.production",
+            "VAR_DIR": str(tmp_path),
+            "SECRET_KEY": "x7!kq2#vd9-ZP4mW0sLr8TtYh3uJb6NcEaGf1oQi5RyXeK_jM-8vBn",
+            "ALLOWED_HOSTS": "shop.example.com",
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -76,8 +101,12 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
-    result = run_python("", settings_module="fashionsite.settings.production", VAR_DIR=str(tmp_path),
-                        ALLOWED_HOSTS="shop.example.com")
+    result = run_python(
+        "",
+        settings_module="fashionsite.settings.production",
+        VAR_DIR=str(tmp_path),
+        ALLOWED_HOSTS="shop.example.com",
+    )
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
 

@@ -5,6 +5,7 @@ not parse stops the start with a message naming the variable):
 DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, MEDIA_ROOT, ...
 `fashionsite.settings.production` hardens these for a public server.
 """
+
 from pathlib import Path
 
 from environs import Env
@@ -69,8 +70,11 @@ TEMPLATES = [
 WSGI_APPLICATION = "fashionsite.wsgi.application"
 
 DATABASES = {
-    "default": env.dj_db_url("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-                             conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 0)),
+    "default": env.dj_db_url(
+        "DATABASE_URL",
+        f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 0),
+    ),
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +111,9 @@ REDIS_URL = env.str("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 # With Redis, the cache (and so the API's throttle counts) is shared by every web process.
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False  # a failing task must not fail the admin's save
 CELERY_TASK_SERIALIZER = "json"
@@ -125,7 +131,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # A save must not hang when the broker is down: give up sending quickly (catch-up heals).
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 CELERY_TASK_DEFAULT_QUEUE = "index"
 CELERY_TASK_ROUTES = {
     "recommender.tasks.embed_images": {"queue": "embeddings"},
@@ -170,7 +181,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lookalike API",
-    "DESCRIPTION": "Products, \"more like this\" and search by photo; staff manage the catalogue.",
+    "DESCRIPTION": 'Products, "more like this" and search by photo; staff manage the catalogue.',
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

@@ -2,6 +2,7 @@
 
 Requires SECRET_KEY and ALLOWED_HOSTS in the environment; passes `manage.py check --deploy`.
 """
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
@@ -13,7 +14,9 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("Set SECRET_KEY in the environment (50+ random characters).")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", [], subcast=str.strip)
 if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("Set ALLOWED_HOSTS in the environment, e.g. ALLOWED_HOSTS=shop.example.com")
+    raise ImproperlyConfigured(
+        "Set ALLOWED_HOSTS in the environment, e.g. ALLOWED_HOSTS=shop.example.com"
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)

@@ -1,4 +1,5 @@
 """Settings for the test suite: the laptop settings with faster hashing."""
+
 from .base import *  # noqa: F401,F403
 from .base import DATABASES, VAR_DIR, env
 

@@ -1,4 +1,5 @@
 """What this machine's CPU offers the runtimes: the cores this process may use, and VNNI."""
+
 import functools
 import os
 import re
@@ -8,7 +9,9 @@ from pathlib import Path
 def available_cores(cpu_max=Path("/sys/fs/cgroup/cpu.max")):
     """The cores this process may use: its CPU affinity, capped by a cgroup v2 CPU quota (a
     container's --cpus, which the affinity does not show), rounded up."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
     try:
         quota, period = cpu_max.read_text().split()
         return max(1, min(cores, -(-int(quota) // int(period))))

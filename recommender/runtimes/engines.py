@@ -1,4 +1,5 @@
 """The model files run by ONNX Runtime or OpenVINO, with the interface of backbones.Backbone."""
+
 import logging
 
 import numpy as np
@@ -42,12 +43,17 @@ class OnnxBackbone(CompiledBackbone):
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        self.session = onnxruntime.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
 
     def feature_maps(self, batch):
         import torch
 
-        return [torch.from_numpy(maps) for maps in self.session.run(None, {"pixels": self.pixels(batch)})]
+        return [
+            torch.from_numpy(maps)
+            for maps in self.session.run(None, {"pixels": self.pixels(batch)})
+        ]
 
 
 def openvino_precision(reference):
@@ -64,9 +70,12 @@ class OpenVinoBackbone(CompiledBackbone):
         import openvino
 
         super().__init__(reference, cores)
-        config = {"INFERENCE_PRECISION_HINT": openvino_precision(reference), "PERFORMANCE_HINT": "LATENCY",
-                  "INFERENCE_NUM_THREADS": self.cores,
-                  "ENABLE_CPU_PINNING": False}  # worker processes and the embedder's workers share the cores
+        config = {
+            "INFERENCE_PRECISION_HINT": openvino_precision(reference),
+            "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_NUM_THREADS": self.cores,
+            "ENABLE_CPU_PINNING": False,
+        }  # worker processes and the embedder's workers share the cores
         self.compiled = openvino.Core().compile_model(str(model_path), "CPU", config)
 
     def feature_maps(self, batch):

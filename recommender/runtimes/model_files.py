@@ -1,6 +1,7 @@
 """The ONNX model files the runtimes read: a backbone exported in fp32, or quantised to int8
 with its sensitive layers kept in fp32, built once into RECOMMENDER_MODEL_DIR by one process
 while the others wait (reproducible: same weights, photos and versions, same file)."""
+
 import functools
 import hashlib
 import logging
@@ -39,7 +40,9 @@ def calibration_batches(backbone, files, size=8):
 
 def model_dir():
     """Where the model files are built (RECOMMENDER_MODEL_DIR)."""
-    return Path(getattr(settings, "RECOMMENDER_MODEL_DIR", None) or Path(settings.VAR_DIR) / "models")
+    return Path(
+        getattr(settings, "RECOMMENDER_MODEL_DIR", None) or Path(settings.VAR_DIR) / "models"
+    )
 
 
 @functools.cache
@@ -60,8 +63,15 @@ def is_int8(runtime):
 def model_path(backbone_choice, runtime):
     """The model file a runtime reads for a backbone, named by its weights and the versions
     that make it (both int8 runtimes read the same file)."""
-    kind = f"-int8q{QUANTISATION_VERSION}c{calibration_id()}" if is_int8(runtime) else f"-fp32q{QUANTISATION_VERSION}"
-    return model_dir() / f"{backbone_choice.name}-{backbone_choice.weights_id}-p{PREPROCESSING_VERSION}{kind}.onnx"
+    kind = (
+        f"-int8q{QUANTISATION_VERSION}c{calibration_id()}"
+        if is_int8(runtime)
+        else f"-fp32q{QUANTISATION_VERSION}"
+    )
+    return (
+        model_dir()
+        / f"{backbone_choice.name}-{backbone_choice.weights_id}-p{PREPROCESSING_VERSION}{kind}.onnx"
+    )
 
 
 def export_onnx(backbone, path, input_size=INPUT_SIZE):
@@ -81,9 +91,16 @@ def export_onnx(backbone, path, input_size=INPUT_SIZE):
     with torch.no_grad():
         count = len(module(example))
     names = [f"maps{number}" for number in range(count)]
-    torch.onnx.export(module, (example,), str(path), input_names=["pixels"], output_names=names,
-                      dynamic_axes={"pixels": {0: "n"}, **{name: {0: "n"} for name in names}},
-                      opset_version=OPSET, dynamo=False)
+    torch.onnx.export(
+        module,
+        (example,),
+        str(path),
+        input_names=["pixels"],
+        output_names=names,
+        dynamic_axes={"pixels": {0: "n"}, **{name: {0: "n"} for name in names}},
+        opset_version=OPSET,
+        dynamo=False,
+    )
     return path
 
 
@@ -91,7 +108,12 @@ def quantise_int8(fp32_path, int8_path, batches, fp32_layers=()):
     """Static QDQ quantisation: int8 per-channel weights, uint8 activations (VNNI's U8S8);
     the nodes of the modules named in fp32_layers (ONNX names them /module/...) stay fp32."""
     import onnx
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     class Reader(CalibrationDataReader):
@@ -104,10 +126,21 @@ def quantise_int8(fp32_path, int8_path, batches, fp32_layers=()):
 
     prepared = Path(str(fp32_path) + ".pre.onnx")
     quant_pre_process(str(fp32_path), str(prepared), skip_symbolic_shape=True)
-    kept = [node.name for node in onnx.load(str(prepared)).graph.node
-            if any(node.name.startswith(f"/{layer}/") for layer in fp32_layers)]
-    quantize_static(str(prepared), str(int8_path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_exclude=kept)
+    kept = [
+        node.name
+        for node in onnx.load(str(prepared)).graph.node
+        if any(node.name.startswith(f"/{layer}/") for layer in fp32_layers)
+    ]
+    quantize_static(
+        str(prepared),
+        str(int8_path),
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QUInt8,
+        weight_type=QuantType.QInt8,
+        nodes_to_exclude=kept,
+    )
     prepared.unlink(missing_ok=True)
     return int8_path
 
@@ -150,4 +183,3 @@ def model_file(backbone, backbone_choice, runtime):
             else:
                 build_fp32_model(backbone, path)
     return path
-

@@ -2,6 +2,7 @@
 
 `fields` is present for validation errors only: {field name: [messages]}.
 """
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -21,8 +22,10 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def upload_too_large(size):
-    return PayloadTooLarge(f"The upload is {readable_size(size)}; "
-                           f"the limit is {readable_size(settings.CATALOG_MAX_UPLOAD_BYTES)}.")
+    return PayloadTooLarge(
+        f"The upload is {readable_size(size)}; "
+        f"the limit is {readable_size(settings.CATALOG_MAX_UPLOAD_BYTES)}."
+    )
 
 
 def api_exception_handler(exc, context):
@@ -62,9 +65,16 @@ def from_django_validation_error(error):
 def error_body(exc):
     if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
         fields = {name: messages(errors) for name, errors in exc.detail.items()}
-        return {"code": "invalid", "message": f"Invalid input: {', '.join(fields)}.", "fields": fields}
+        return {
+            "code": "invalid",
+            "message": f"Invalid input: {', '.join(fields)}.",
+            "fields": fields,
+        }
     details = exc.detail if isinstance(exc.detail, list) else [exc.detail]
-    return {"code": getattr(details[0], "code", None) or "invalid", "message": " ".join(messages(details))}
+    return {
+        "code": getattr(details[0], "code", None) or "invalid",
+        "message": " ".join(messages(details)),
+    }
 
 
 def messages(errors):

@@ -1,4 +1,5 @@
 """Query parameters of the product list, similar products and search by photo: one set of names."""
+
 import django_filters
 from rest_framework import serializers
 
@@ -15,7 +16,11 @@ FILTER_PARAMETERS = {
     "price_max": "price_max",
 }
 PRICE = {"max_digits": 10, "decimal_places": 2}  # as Product.price
-STATUSES = {"active": {"is_active": True}, "inactive": {"is_active": False}, "all": {}}  # list ?status=
+STATUSES = {
+    "active": {"is_active": True},
+    "inactive": {"is_active": False},
+    "all": {},
+}  # list ?status=
 
 
 def catalogue_filters(data):
@@ -34,17 +39,23 @@ class StableOrderingFilter(django_filters.OrderingFilter):
 class ProductFilter(django_filters.FilterSet):
     """The shop grid's search and filters (catalog.selectors.product_search), and an ordering."""
 
-    q = django_filters.CharFilter(help_text="Words to search for (name, type, colour, category, gender).")
+    q = django_filters.CharFilter(
+        help_text="Words to search for (name, type, colour, category, gender)."
+    )
     gender = django_filters.CharFilter(help_text="Men, Women, Boys, Girls or Unisex.")
     masterCategory = django_filters.CharFilter(help_text="e.g. Apparel, Footwear, Accessories.")
     articleType = django_filters.CharFilter(help_text="e.g. Tshirts, Casual Shoes, Watches.")
     colour = django_filters.CharFilter(help_text="Base colour, e.g. Blue.")
     price_min = django_filters.NumberFilter(**PRICE, help_text="Lowest price (inclusive).")
     price_max = django_filters.NumberFilter(**PRICE, help_text="Highest price (inclusive).")
-    ordering = StableOrderingFilter(fields=["name", "created_at", "price"],
-                                    help_text="Default: best match for a search, else newest first.")
-    status = django_filters.ChoiceFilter(choices=[(name, name) for name in STATUSES],
-                                         help_text="Staff only: `inactive` or `all` products (default `active`).")
+    ordering = StableOrderingFilter(
+        fields=["name", "created_at", "price"],
+        help_text="Default: best match for a search, else newest first.",
+    )
+    status = django_filters.ChoiceFilter(
+        choices=[(name, name) for name in STATUSES],
+        help_text="Staff only: `inactive` or `all` products (default `active`).",
+    )
 
     class Meta:
         model = Product
@@ -53,20 +64,27 @@ class ProductFilter(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         # The grid's search, like the pages' (product_search), over the products of `status`.
         data = self.form.cleaned_data
-        products = product_search(query=data.get("q"), filters=catalogue_filters(data),
-                                  products=self.of_status(queryset, data.get("status") or "active"))
+        products = product_search(
+            query=data.get("q"),
+            filters=catalogue_filters(data),
+            products=self.of_status(queryset, data.get("status") or "active"),
+        )
         return self.filters["ordering"].filter(products, data.get("ordering"))
 
     def of_status(self, products, status):
         if status != "active" and not (self.request and self.request.user.is_staff):
-            raise serializers.ValidationError({"status": [f"Only staff can list {status} products."]})
+            raise serializers.ValidationError(
+                {"status": [f"Only staff can list {status} products."]}
+            )
         return products.filter(**STATUSES[status])
 
 
 class CatalogueFiltersSerializer(serializers.Serializer):
     """The filters of "more like this" and search by photo, with the number of results k."""
 
-    k = serializers.IntegerField(min_value=1, max_value=100, default=25, help_text="How many products (1-100).")
+    k = serializers.IntegerField(
+        min_value=1, max_value=100, default=25, help_text="How many products (1-100)."
+    )
     gender = serializers.CharField(required=False)
     masterCategory = serializers.CharField(required=False)
     articleType = serializers.CharField(required=False)

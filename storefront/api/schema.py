@@ -1,4 +1,5 @@
 """The OpenAPI schema: drf-spectacular's, plus the error responses each operation can give."""
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import is_serializer
 from rest_framework.permissions import SAFE_METHODS
@@ -12,8 +13,10 @@ class ApiSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for code in sorted(self.error_codes()):
-            responses.setdefault(str(code), self._get_response_for_code(ErrorSerializer, str(code),
-                                                                         direction=direction))
+            responses.setdefault(
+                str(code),
+                self._get_response_for_code(ErrorSerializer, str(code), direction=direction),
+            )
         return responses
 
     def get_auth(self):
@@ -31,7 +34,9 @@ class ApiSchema(AutoSchema):
             codes |= {400, 415}
             if "multipart/form-data" in self.map_parsers():
                 codes.add(413)
-        if self.get_filter_backends() or any(is_serializer(parameter) for parameter in self.get_override_parameters()):
+        if self.get_filter_backends() or any(
+            is_serializer(parameter) for parameter in self.get_override_parameters()
+        ):
             codes.add(400)  # malformed query parameters
         if "{" in self.path or self.get_filter_backends():
             codes.add(404)  # no such object, or no such page

@@ -1,4 +1,5 @@
 """What the API reads and writes. Writes are done by catalog.services: these only validate and render."""
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -7,9 +8,12 @@ from catalog.models import Product, ProductImage
 
 from .filters import CatalogueFiltersSerializer
 
+
 class ImageSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="The full-size photo (absolute URL).")
-    thumbnail_url = serializers.SerializerMethodField(help_text="A small version, or the photo until it is made.")
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="A small version, or the photo until it is made."
+    )
 
     class Meta:
         model = ProductImage
@@ -34,7 +38,9 @@ class ProductFields(serializers.ModelSerializer):
     masterCategory = serializers.CharField(source="master_category", max_length=64)
     subCategory = serializers.CharField(source="sub_category", max_length=64)
     articleType = serializers.CharField(source="article_type", max_length=64)
-    colour = serializers.CharField(source="base_colour", max_length=32, required=False, allow_blank=True)
+    colour = serializers.CharField(
+        source="base_colour", max_length=32, required=False, allow_blank=True
+    )
 
 
 class ProductSummarySerializer(ProductFields):
@@ -44,7 +50,17 @@ class ProductSummarySerializer(ProductFields):
 
     class Meta:
         model = Product
-        fields = ["id", "name", "gender", "masterCategory", "articleType", "colour", "price", "is_active", "image"]
+        fields = [
+            "id",
+            "name",
+            "gender",
+            "masterCategory",
+            "articleType",
+            "colour",
+            "price",
+            "is_active",
+            "image",
+        ]
 
 
 class ProductSerializer(ProductFields):
@@ -54,8 +70,24 @@ class ProductSerializer(ProductFields):
 
     class Meta:
         model = Product
-        fields = ["id", "external_id", "name", "gender", "masterCategory", "subCategory", "articleType", "colour",
-                  "season", "year", "usage", "price", "is_active", "created_at", "updated_at", "images"]
+        fields = [
+            "id",
+            "external_id",
+            "name",
+            "gender",
+            "masterCategory",
+            "subCategory",
+            "articleType",
+            "colour",
+            "season",
+            "year",
+            "usage",
+            "price",
+            "is_active",
+            "created_at",
+            "updated_at",
+            "images",
+        ]
 
 
 class ProductInputSerializer(ProductFields):
@@ -63,8 +95,20 @@ class ProductInputSerializer(ProductFields):
 
     class Meta:
         model = Product
-        fields = ["external_id", "name", "gender", "masterCategory", "subCategory", "articleType", "colour",
-                  "season", "year", "usage", "price", "is_active"]
+        fields = [
+            "external_id",
+            "name",
+            "gender",
+            "masterCategory",
+            "subCategory",
+            "articleType",
+            "colour",
+            "season",
+            "year",
+            "usage",
+            "price",
+            "is_active",
+        ]
         extra_kwargs = {"price": {"min_value": 0}}
 
     def validate_external_id(self, value):
@@ -78,7 +122,9 @@ class SimilarProductSerializer(serializers.Serializer):
 
 class ImageInputSerializer(serializers.Serializer):
     photo = serializers.FileField(help_text="A JPEG, PNG or WebP photo.")
-    is_primary = serializers.BooleanField(default=False, help_text="Make it the product's primary image.")
+    is_primary = serializers.BooleanField(
+        default=False, help_text="Make it the product's primary image."
+    )
 
 
 class ImageSearchInputSerializer(CatalogueFiltersSerializer):
@@ -90,11 +136,16 @@ class ErrorDetailSerializer(serializers.Serializer):
 
     def get_fields(self):  # "fields" is a Serializer attribute, so the field is declared here
         return {
-            "code": serializers.CharField(help_text="e.g. invalid, not_found, not_authenticated, permission_denied, "
-                                                    "file_too_large, not_an_image, throttled."),
+            "code": serializers.CharField(
+                help_text="e.g. invalid, not_found, not_authenticated, permission_denied, "
+                "file_too_large, not_an_image, throttled."
+            ),
             "message": serializers.CharField(),
-            "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
-                                            required=False, help_text="Validation errors only: {field: [messages]}."),
+            "fields": serializers.DictField(
+                child=serializers.ListField(child=serializers.CharField()),
+                required=False,
+                help_text="Validation errors only: {field: [messages]}.",
+            ),
         }
 
 

@@ -1,4 +1,5 @@
 """Thin views: validate with a serializer, call a catalog or recommender service/selector, render."""
+
 from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -12,14 +13,27 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.selectors import product_list
-from catalog.services import product_create, product_delete, product_image_add, product_image_delete, product_update
+from catalog.services import (
+    product_create,
+    product_delete,
+    product_image_add,
+    product_image_delete,
+    product_update,
+)
 from recommender.selectors import search_by_image, similar_products
 
 from .filters import CatalogueFiltersSerializer, ProductFilter
 from .parsers import UploadParser
 from .permissions import ImageSearchAnonThrottle, IsStaffOrReadOnly
-from .serializers import (ImageInputSerializer, ImageSearchInputSerializer, ImageSerializer, ProductInputSerializer,
-                          ProductSerializer, ProductSummarySerializer, SimilarProductSerializer)
+from .serializers import (
+    ImageInputSerializer,
+    ImageSearchInputSerializer,
+    ImageSerializer,
+    ProductInputSerializer,
+    ProductSerializer,
+    ProductSummarySerializer,
+    SimilarProductSerializer,
+)
 
 
 def validated(serializer_class, data, **kwargs):
@@ -54,10 +68,17 @@ class ProductViewSet(viewsets.ModelViewSet):
     def get_serializer_class(self):
         if self.action == "list":
             return ProductSummarySerializer
-        return ProductInputSerializer if self.action in ("create", "update", "partial_update") else ProductSerializer
+        return (
+            ProductInputSerializer
+            if self.action in ("create", "update", "partial_update")
+            else ProductSerializer
+        )
 
     def rendered(self, product, status_code=status.HTTP_200_OK):
-        return Response(ProductSerializer(product, context=self.get_serializer_context()).data, status=status_code)
+        return Response(
+            ProductSerializer(product, context=self.get_serializer_context()).data,
+            status=status_code,
+        )
 
     @extend_schema(responses={201: ProductSerializer})
     def create(self, request):
@@ -67,7 +88,9 @@ class ProductViewSet(viewsets.ModelViewSet):
     @extend_schema(responses=ProductSerializer)
     def update(self, request, pk=None, partial=False):
         product = self.get_object()
-        data = validated(ProductInputSerializer, request.data, instance=product, partial=partial).validated_data
+        data = validated(
+            ProductInputSerializer, request.data, instance=product, partial=partial
+        ).validated_data
         return self.rendered(product_update(product=product, **data))
 
     @extend_schema(responses=ProductSerializer)
@@ -77,28 +100,48 @@ class ProductViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         product_delete(product=instance)
 
-    @extend_schema(summary="More like this", parameters=[CatalogueFiltersSerializer],
-                   responses=SimilarProductSerializer(many=True))
+    @extend_schema(
+        summary="More like this",
+        parameters=[CatalogueFiltersSerializer],
+        responses=SimilarProductSerializer(many=True),
+    )
     @action(detail=True, filter_backends=[], pagination_class=None)
     def similar(self, request, pk=None):
         product = self.get_object()
         query = validated(CatalogueFiltersSerializer, request.query_params)
-        results = similar_products(product=product, k=query.validated_data["k"], filters=query.filters())
-        return Response(SimilarProductSerializer(results, many=True, context=self.get_serializer_context()).data)
+        results = similar_products(
+            product=product, k=query.validated_data["k"], filters=query.filters()
+        )
+        return Response(
+            SimilarProductSerializer(results, many=True, context=self.get_serializer_context()).data
+        )
 
-    @extend_schema(summary="Add an image (embedded for the recommender after it is stored)",
-                   request={"multipart/form-data": ImageInputSerializer}, responses={201: ImageSerializer})
+    @extend_schema(
+        summary="Add an image (embedded for the recommender after it is stored)",
+        request={"multipart/form-data": ImageInputSerializer},
+        responses={201: ImageSerializer},
+    )
     @action(detail=True, methods=["post"], parser_classes=[UploadParser], filter_backends=[])
     def images(self, request, pk=None):
         product = self.get_object()
         data = validated(ImageInputSerializer, request.data).validated_data
-        image = product_image_add(product=product, file=data["photo"], make_primary=data["is_primary"])
-        return Response(ImageSerializer(image, context=self.get_serializer_context()).data,
-                        status=status.HTTP_201_CREATED)
+        image = product_image_add(
+            product=product, file=data["photo"], make_primary=data["is_primary"]
+        )
+        return Response(
+            ImageSerializer(image, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
-    @extend_schema(summary="Delete an image", request=None, responses={204: None},
-                   parameters=[OpenApiParameter("image_id", int, OpenApiParameter.PATH)])
-    @action(detail=True, methods=["delete"], url_path="images/(?P<image_id>[0-9]+)", filter_backends=[])
+    @extend_schema(
+        summary="Delete an image",
+        request=None,
+        responses={204: None},
+        parameters=[OpenApiParameter("image_id", int, OpenApiParameter.PATH)],
+    )
+    @action(
+        detail=True, methods=["delete"], url_path="images/(?P<image_id>[0-9]+)", filter_backends=[]
+    )
     def image_delete(self, request, pk=None, image_id=None):
         image = get_object_or_404(self.get_object().images, pk=image_id)
         product_image_delete(image=image)
@@ -112,10 +155,16 @@ class ImageSearchView(APIView):
     throttle_classes = [ImageSearchAnonThrottle]
     parser_classes = [UploadParser]
 
-    @extend_schema(summary="Search by photo", request={"multipart/form-data": ImageSearchInputSerializer},
-                   responses=SimilarProductSerializer(many=True))
+    @extend_schema(
+        summary="Search by photo",
+        request={"multipart/form-data": ImageSearchInputSerializer},
+        responses=SimilarProductSerializer(many=True),
+    )
     def post(self, request):
         form = validated(ImageSearchInputSerializer, request.data)
-        results = search_by_image(upload=form.validated_data["photo"], k=form.validated_data["k"],
-                                  filters=form.filters())
-        return Response(SimilarProductSerializer(results, many=True, context={"request": request}).data)
+        results = search_by_image(
+            upload=form.validated_data["photo"], k=form.validated_data["k"], filters=form.filters()
+        )
+        return Response(
+            SimilarProductSerializer(results, many=True, context={"request": request}).data
+        )

@@ -2,6 +2,7 @@
 
 Set SCREENSHOTS_DIR=docs/screenshots to refresh the README's screenshots.
 """
+
 import csv
 import os
 from pathlib import Path
@@ -40,7 +41,9 @@ def browser(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         yield chromium
         chromium.close()
 
@@ -55,7 +58,9 @@ def page(browser):
 
 @pytest.fixture
 def phone_page(browser):
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=1)
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=1
+    )
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
@@ -69,4 +74,5 @@ def screenshot(tmp_path):
 
     def save(page, name, **options):
         page.screenshot(path=str(folder / f"{name}.png"), **options)
+
     return save

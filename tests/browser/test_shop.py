@@ -15,7 +15,9 @@ def follow(page, link):
         link.click()
 
 
-def test_search_then_explore_more_like_this_and_go_back_through_the_trail(live_server, shop, page, screenshot):
+def test_search_then_explore_more_like_this_and_go_back_through_the_trail(
+    live_server, shop, page, screenshot
+):
     page.goto(live_server.url)
     expect(page.locator(".count")).to_have_text("60 products")
     screenshot(page, "home")
@@ -26,7 +28,12 @@ def test_search_then_explore_more_like_this_and_go_back_through_the_trail(live_s
 
     follow(page, first_card(page))
     start = page.locator("h1").inner_text()
-    screenshot(page, "product-more-like-this", full_page=True, clip={"x": 0, "y": 0, "width": 1280, "height": 1400})
+    screenshot(
+        page,
+        "product-more-like-this",
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": 1280, "height": 1400},
+    )
     steps = [start]
     for _ in range(2):  # the nearest product not yet on the trail
         cards = page.locator(".similar .grid .card a")
@@ -89,5 +96,7 @@ def test_a_phone_shows_the_grid_in_one_or_two_columns(live_server, shop, phone_p
     expect(cards.first).to_be_visible()
     columns = {round(cards.nth(index).bounding_box()["x"]) for index in range(6)}
     assert 1 <= len(columns) <= 2
-    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    assert (
+        phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+    )  # no sideways scrolling
     screenshot(phone_page, "phone-grid")

@@ -16,11 +16,22 @@ ADD_URL = reverse("admin:catalog_product_add")
 def product_form(*uploads, **fields):
     """POST data for the admin's add-product page, with one inline form per upload."""
     data = {
-        "name": "Roadster Men Navy Shirt", "external_id": "", "price": "", "is_active": "on",
-        "gender": "Men", "master_category": "Apparel", "sub_category": "Topwear", "article_type": "Shirts",
-        "base_colour": "Navy Blue", "season": "", "year": "", "usage": "",
-        "images-TOTAL_FORMS": str(len(uploads)), "images-INITIAL_FORMS": "0",
-        "images-MIN_NUM_FORMS": "1", "images-MAX_NUM_FORMS": "1000",
+        "name": "Roadster Men Navy Shirt",
+        "external_id": "",
+        "price": "",
+        "is_active": "on",
+        "gender": "Men",
+        "master_category": "Apparel",
+        "sub_category": "Topwear",
+        "article_type": "Shirts",
+        "base_colour": "Navy Blue",
+        "season": "",
+        "year": "",
+        "usage": "",
+        "images-TOTAL_FORMS": str(len(uploads)),
+        "images-INITIAL_FORMS": "0",
+        "images-MIN_NUM_FORMS": "1",
+        "images-MAX_NUM_FORMS": "1000",
     } | fields
     for number, upload in enumerate(uploads):
         data[f"images-{number}-image"] = upload
@@ -45,12 +56,17 @@ def test_adding_a_product_with_a_photo(admin_client, media_root):
     assert len(stored_files(media_root)) == 1
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"GIF89a but not really", "Upload a valid image."),
-    (b"", "The submitted file is empty."),
-    (image_bytes(size=(400, 300))[:-800], "The image file is damaged"),
-])
-def test_a_file_that_is_not_an_image_gets_a_form_error_and_nothing_is_stored(admin_client, media_root, content, message):
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"GIF89a but not really", "Upload a valid image."),
+        (b"", "The submitted file is empty."),
+        (image_bytes(size=(400, 300))[:-800], "The image file is damaged"),
+    ],
+)
+def test_a_file_that_is_not_an_image_gets_a_form_error_and_nothing_is_stored(
+    admin_client, media_root, content, message
+):
     response = admin_client.post(ADD_URL, product_form(upload(content)))
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -77,7 +93,9 @@ def test_a_decompression_bomb_gets_a_form_error(admin_client, settings, media_ro
 
 def test_the_same_photo_twice_gets_a_form_error(admin_client, media_root):
     content = image_bytes()
-    response = admin_client.post(ADD_URL, product_form(upload(content), upload(content, "copy.jpg")))
+    response = admin_client.post(
+        ADD_URL, product_form(upload(content), upload(content, "copy.jpg"))
+    )
     assert "already has this exact image" in response.content.decode()
     assert not Product.objects.exists()
     assert stored_files(media_root) == []
@@ -97,7 +115,9 @@ def test_two_primary_images_get_a_form_error(admin_client):
 
 
 def test_the_first_photo_becomes_primary_when_none_is_marked(admin_client):
-    admin_client.post(ADD_URL, product_form(upload(image_bytes()), upload(image_bytes(colour=(0, 0, 0)))))
+    admin_client.post(
+        ADD_URL, product_form(upload(image_bytes()), upload(image_bytes(colour=(0, 0, 0))))
+    )
     images = ProductImage.objects.order_by("position")
     assert [image.is_primary for image in images] == [True, False]
 
@@ -116,21 +136,36 @@ def test_changelist_filters_by_article_type_and_colour(admin_client):
     ProductFactory(name="A navy shirt", article_type="Shirts", base_colour="Navy Blue")
     ProductFactory(name="A black watch", article_type="Watches", base_colour="Black")
     url = reverse("admin:catalog_product_changelist")
-    page = admin_client.get(url, {"article_type": "Watches", "base_colour": "Black"}).content.decode()
+    page = admin_client.get(
+        url, {"article_type": "Watches", "base_colour": "Black"}
+    ).content.decode()
     assert "A black watch" in page and "A navy shirt" not in page
 
 
 def test_change_page_shows_image_previews(admin_client):
     product = ProductFactory()
-    page = admin_client.get(reverse("admin:catalog_product_change", args=[product.pk])).content.decode()
+    page = admin_client.get(
+        reverse("admin:catalog_product_change", args=[product.pk])
+    ).content.decode()
     assert f'<img src="{product.primary_image.image.url}"' in page
 
 
-@pytest.mark.parametrize("action, before, after", [("deactivate", True, False), ("activate", False, True)])
+@pytest.mark.parametrize(
+    "action, before, after", [("deactivate", True, False), ("activate", False, True)]
+)
 def test_bulk_activate_and_deactivate(admin_client, action, before, after):
     products = ProductFactory.create_batch(3, is_active=before)
-    response = admin_client.post(reverse("admin:catalog_product_changelist"), {
-        "action": action, "_selected_action": [product.pk for product in products[:2]],
-    }, follow=True)
+    response = admin_client.post(
+        reverse("admin:catalog_product_changelist"),
+        {
+            "action": action,
+            "_selected_action": [product.pk for product in products[:2]],
+        },
+        follow=True,
+    )
     assert "2 product(s)" in response.content.decode()
-    assert [Product.objects.get(pk=product.pk).is_active for product in products] == [after, after, before]
+    assert [Product.objects.get(pk=product.pk).is_active for product in products] == [
+        after,
+        after,
+        before,
+    ]

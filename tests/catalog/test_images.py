@@ -52,4 +52,7 @@ def test_too_many_pixels_is_refused_before_decoding():
 
 def test_hash_is_of_the_file_content():
     assert check_image_bytes(image_bytes()).sha256 == check_image_bytes(image_bytes()).sha256
-    assert check_image_bytes(image_bytes()).sha256 != check_image_bytes(image_bytes(colour=(0, 0, 0))).sha256
+    assert (
+        check_image_bytes(image_bytes()).sha256
+        != check_image_bytes(image_bytes(colour=(0, 0, 0))).sha256
+    )

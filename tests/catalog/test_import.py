@@ -11,8 +11,18 @@ from tests.conftest import DEMO_CATALOGUE
 from tests.images import image_bytes
 
 pytestmark = pytest.mark.django_db
-COLUMNS = ["id", "gender", "masterCategory", "subCategory", "articleType", "baseColour", "season", "year",
-           "usage", "productDisplayName"]
+COLUMNS = [
+    "id",
+    "gender",
+    "masterCategory",
+    "subCategory",
+    "articleType",
+    "baseColour",
+    "season",
+    "year",
+    "usage",
+    "productDisplayName",
+]
 
 
 def demo_rows(count):
@@ -24,7 +34,9 @@ def make_folder(path, rows, images=None):
     """A Kaggle-layout folder: styles.csv with `rows`, demo photos for them, plus `images` (id -> bytes)."""
     (path / "images").mkdir(parents=True, exist_ok=True)
     with open(path / "styles.csv", "w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, fieldnames=COLUMNS + (["price"] if any("price" in row for row in rows) else []))
+        writer = csv.DictWriter(
+            file, fieldnames=COLUMNS + (["price"] if any("price" in row for row in rows) else [])
+        )
         writer.writeheader()
         writer.writerows(rows)
     for row in rows:
@@ -37,9 +49,18 @@ def make_folder(path, rows, images=None):
 
 
 def row(external_id, **values):
-    base = {"id": external_id, "gender": "Women", "masterCategory": "Apparel", "subCategory": "Topwear",
-            "articleType": "Tops", "baseColour": "Red", "season": "Summer", "year": "2012", "usage": "Casual",
-            "productDisplayName": f"Made-up Women Red Top {external_id}"}
+    base = {
+        "id": external_id,
+        "gender": "Women",
+        "masterCategory": "Apparel",
+        "subCategory": "Topwear",
+        "articleType": "Tops",
+        "baseColour": "Red",
+        "season": "Summer",
+        "year": "2012",
+        "usage": "Casual",
+        "productDisplayName": f"Made-up Women Red Top {external_id}",
+    }
     return base | values
 
 
@@ -65,16 +86,19 @@ def test_names_with_commas_and_a_price_column_are_read(tmp_path):
     assert str(product.price) == "49.90"
 
 
-@pytest.mark.parametrize("bad_row, images, reason", [
-    (row("9001"), {}, "image images/9001.jpg is missing"),
-    (row("9001"), {"9001": b"not a photo"}, "not an image"),
-    (row("9001"), {"9001": image_bytes(size=(300, 300))[:300]}, "damaged"),
-    (row("9001", articleType=""), {"9001": image_bytes()}, "missing articleType"),
-    (row("9001", gender="Robot"), {"9001": image_bytes()}, "gender 'Robot'"),
-    (row("9001", year="twenty"), {"9001": image_bytes()}, "year 'twenty'"),
-    (row("9001", price="-3"), {"9001": image_bytes()}, "price '-3'"),
-    (row("../../etc"), {}, "id '../../etc'"),
-])
+@pytest.mark.parametrize(
+    "bad_row, images, reason",
+    [
+        (row("9001"), {}, "image images/9001.jpg is missing"),
+        (row("9001"), {"9001": b"not a photo"}, "not an image"),
+        (row("9001"), {"9001": image_bytes(size=(300, 300))[:300]}, "damaged"),
+        (row("9001", articleType=""), {"9001": image_bytes()}, "missing articleType"),
+        (row("9001", gender="Robot"), {"9001": image_bytes()}, "gender 'Robot'"),
+        (row("9001", year="twenty"), {"9001": image_bytes()}, "year 'twenty'"),
+        (row("9001", price="-3"), {"9001": image_bytes()}, "price '-3'"),
+        (row("../../etc"), {}, "id '../../etc'"),
+    ],
+)
 def test_bad_rows_are_skipped_with_line_number_and_reason(tmp_path, bad_row, images, reason):
     rows = demo_rows(2)
     rows.insert(1, bad_row)
@@ -98,17 +122,25 @@ def test_a_repeated_id_is_skipped(tmp_path):
 def test_running_twice_changes_nothing(tmp_path, media_root):
     folder = make_folder(tmp_path, demo_rows(6))
     catalog_import(path=folder, progress=False)
-    snapshot = list(Product.objects.values().order_by("id")), list(ProductImage.objects.values().order_by("id"))
+    snapshot = (
+        list(Product.objects.values().order_by("id")),
+        list(ProductImage.objects.values().order_by("id")),
+    )
     files = sorted(media_root.rglob("*"))
     report = catalog_import(path=folder, progress=False)
     assert (report.created, report.updated, report.unchanged) == (0, 0, 6)
-    assert (list(Product.objects.values().order_by("id")), list(ProductImage.objects.values().order_by("id"))) == snapshot
+    assert (
+        list(Product.objects.values().order_by("id")),
+        list(ProductImage.objects.values().order_by("id")),
+    ) == snapshot
     assert sorted(media_root.rglob("*")) == files
 
 
 def test_a_changed_row_updates_the_product(tmp_path):
     rows = [row("9001"), row("9002")]
-    folder = make_folder(tmp_path, rows, {"9001": image_bytes(), "9002": image_bytes(colour=(1, 2, 3))})
+    folder = make_folder(
+        tmp_path, rows, {"9001": image_bytes(), "9002": image_bytes(colour=(1, 2, 3))}
+    )
     catalog_import(path=folder, progress=False)
     make_folder(tmp_path, [row("9001", baseColour="Navy Blue"), row("9002")])
     report = catalog_import(path=folder, progress=False)
@@ -151,7 +183,9 @@ def test_an_interrupted_import_leaves_only_whole_products(tmp_path, media_root):
             catalog_import(path=folder, batch_size=3, progress=False)
     assert Product.objects.count() == 3
     assert not Product.objects.filter(images__isnull=True).exists()
-    assert len([path for path in media_root.rglob("*") if path.is_file()]) == 3 * 2  # photos and thumbnails
+    assert (
+        len([path for path in media_root.rglob("*") if path.is_file()]) == 3 * 2
+    )  # photos and thumbnails
 
     report = catalog_import(path=folder, batch_size=3, progress=False)
     assert (report.created, report.unchanged) == (3, 3)

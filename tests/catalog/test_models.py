@@ -6,7 +6,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 
 from catalog.models import ProductImage
-from catalog.services import image_thumbnail_make, product_delete, product_image_add, product_image_delete
+from catalog.services import (
+    image_thumbnail_make,
+    product_delete,
+    product_image_add,
+    product_image_delete,
+)
 from tests.factories import ProductFactory, ProductImageFactory
 from tests.images import image_bytes
 
@@ -55,15 +60,22 @@ def test_same_photo_on_two_products_is_allowed():
 def test_database_refuses_duplicate_hash_per_product():
     image = ProductImageFactory()
     with pytest.raises(IntegrityError):
-        ProductImage.objects.create(product=image.product, image=image.image.name, width=1, height=1,
-                                    sha256=image.sha256)
+        ProductImage.objects.create(
+            product=image.product, image=image.image.name, width=1, height=1, sha256=image.sha256
+        )
 
 
 def test_database_refuses_two_primary_images():
     image = ProductImageFactory()
     with pytest.raises(IntegrityError):
-        ProductImage.objects.create(product=image.product, image=image.image.name, width=1, height=1,
-                                    sha256="0" * 64, is_primary=True)
+        ProductImage.objects.create(
+            product=image.product,
+            image=image.image.name,
+            width=1,
+            height=1,
+            sha256="0" * 64,
+            is_primary=True,
+        )
 
 
 def test_database_refuses_negative_price():
@@ -114,7 +126,13 @@ def test_a_rolled_back_deletion_keeps_the_files(media_root):
 @pytest.mark.django_db(transaction=True)
 def test_a_file_another_image_still_uses_is_kept(media_root):
     image = ProductFactory().images.get()
-    twin = ProductImage.objects.create(product=image.product, image=image.image.name, width=image.width,
-                                       height=image.height, sha256="0" * 64, position=1)
+    twin = ProductImage.objects.create(
+        product=image.product,
+        image=image.image.name,
+        width=image.width,
+        height=image.height,
+        sha256="0" * 64,
+        position=1,
+    )
     product_image_delete(image=image)
     assert stored(twin)[0] is True

@@ -11,13 +11,29 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def products():
     return {
-        "shirt": ProductFactory(name="Turtle Check Men Navy Blue Shirt", article_type="Shirts",
-                                base_colour="Navy Blue", price=Decimal("29.00")),
-        "dress": ProductFactory(name="Vero Moda Women Red Dress", gender="Women", article_type="Dresses",
-                                base_colour="Red", price=Decimal("59.00")),
-        "shoes": ProductFactory(name="Puma Men Black Sneakers", master_category="Footwear",
-                                sub_category="Shoes", article_type="Casual Shoes", base_colour="Black"),
-        "hidden": ProductFactory(name="Hidden Men Navy Shirt", article_type="Shirts", is_active=False),
+        "shirt": ProductFactory(
+            name="Turtle Check Men Navy Blue Shirt",
+            article_type="Shirts",
+            base_colour="Navy Blue",
+            price=Decimal("29.00"),
+        ),
+        "dress": ProductFactory(
+            name="Vero Moda Women Red Dress",
+            gender="Women",
+            article_type="Dresses",
+            base_colour="Red",
+            price=Decimal("59.00"),
+        ),
+        "shoes": ProductFactory(
+            name="Puma Men Black Sneakers",
+            master_category="Footwear",
+            sub_category="Shoes",
+            article_type="Casual Shoes",
+            base_colour="Black",
+        ),
+        "hidden": ProductFactory(
+            name="Hidden Men Navy Shirt", article_type="Shirts", is_active=False
+        ),
     }
 
 
@@ -26,8 +42,11 @@ def names(queryset):
 
 
 def test_an_empty_query_lists_the_active_catalogue(products):
-    assert names(product_search()) == names(product_list()) == {
-        products["shirt"].name, products["dress"].name, products["shoes"].name}
+    assert (
+        names(product_search())
+        == names(product_list())
+        == {products["shirt"].name, products["dress"].name, products["shoes"].name}
+    )
 
 
 def test_a_query_matches_names_and_attributes(products):
@@ -42,9 +61,15 @@ def test_a_query_with_no_match_finds_nothing(products):
 
 
 def test_filters_narrow_the_search(products):
-    assert names(product_search(filters=CatalogueFilters(gender="Women"))) == {products["dress"].name}
-    assert names(product_search(filters=CatalogueFilters(price_min=Decimal("30")))) == {products["dress"].name}
-    assert names(product_search(filters=CatalogueFilters(price_max=Decimal("30")))) == {products["shirt"].name}
+    assert names(product_search(filters=CatalogueFilters(gender="Women"))) == {
+        products["dress"].name
+    }
+    assert names(product_search(filters=CatalogueFilters(price_min=Decimal("30")))) == {
+        products["dress"].name
+    }
+    assert names(product_search(filters=CatalogueFilters(price_max=Decimal("30")))) == {
+        products["shirt"].name
+    }
     assert not product_search(query="shirt", filters=CatalogueFilters(gender="Women")).exists()
 
 

@@ -18,7 +18,9 @@ def thumbnail_size(image):
 
 def test_a_thumbnail_fits_320_pixels_and_keeps_the_shape():
     product = ProductFactory(image=None)
-    image = product_image_add(product=product, file=SimpleUploadedFile("big.jpg", image_bytes(size=(1200, 1600))))
+    image = product_image_add(
+        product=product, file=SimpleUploadedFile("big.jpg", image_bytes(size=(1200, 1600)))
+    )
     image_thumbnail_make(image=image)
     image.refresh_from_db()
     assert thumbnail_size(image) == (240, 320)
@@ -36,7 +38,9 @@ def test_without_a_thumbnail_pages_show_the_photo():
     assert image.thumbnail_url == image.image.url
 
 
-def test_an_upload_gets_its_thumbnail_from_the_task_after_commit(settings, django_capture_on_commit_callbacks):
+def test_an_upload_gets_its_thumbnail_from_the_task_after_commit(
+    settings, django_capture_on_commit_callbacks
+):
     settings.CATALOG_AUTO_THUMBNAILS = True
     with django_capture_on_commit_callbacks(execute=True):
         image = ProductFactory().primary_image

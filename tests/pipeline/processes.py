@@ -1,5 +1,6 @@
 """Real services for the pipeline tests and the freshness benchmark: a private
 redis-server on a free port, and Celery worker / beat processes of this project."""
+
 import os
 import signal
 import socket
@@ -37,8 +38,20 @@ class RedisServer:
 
     def start(self):
         self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         wait_for(self.answers, 10, "redis-server did not start")
         return self
 
@@ -60,22 +73,42 @@ class CeleryProcess:
     """`celery -A fashionsite worker|beat ...` with the given environment, output to a log file."""
 
     def __init__(self, role, env, *arguments):
-        self.command = [sys.executable, "-m", "celery", "-A", "fashionsite", role, "--loglevel", "INFO", *arguments]
+        self.command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "fashionsite",
+            role,
+            "--loglevel",
+            "INFO",
+            *arguments,
+        ]
         self.env = os.environ | env
         self.log_path = Path(tempfile.mkstemp(prefix=f"celery-{role}-", suffix=".log")[1])
         self.process = None
 
     def start(self):
         self.log_file = open(self.log_path, "ab")
-        self.process = subprocess.Popen(self.command, cwd=REPO, env=self.env, stdout=self.log_file,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=REPO,
+            env=self.env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         return self
 
     def log(self):
         return self.log_path.read_text(errors="replace")
 
     def wait_for_log(self, text, timeout=60):
-        wait_for(lambda: text in self.log(), timeout, f"{text!r} did not appear in the {self.command[5]} log")
+        wait_for(
+            lambda: text in self.log(),
+            timeout,
+            f"{text!r} did not appear in the {self.command[5]} log",
+        )
 
     def kill(self):
         """SIGKILL the whole process group: no chance to acknowledge or requeue anything."""
@@ -95,8 +128,18 @@ class CeleryProcess:
 
 
 def worker(env, name="worker"):
-    return CeleryProcess("worker", env, "--queues", "embeddings,index", "--concurrency", "1",
-                         "--hostname", f"{name}@%h", "--without-gossip", "--without-mingle")
+    return CeleryProcess(
+        "worker",
+        env,
+        "--queues",
+        "embeddings,index",
+        "--concurrency",
+        "1",
+        "--hostname",
+        f"{name}@%h",
+        "--without-gossip",
+        "--without-mingle",
+    )
 
 
 def beat(env, schedule_dir):

@@ -1,4 +1,5 @@
 """What operators see and do: embedding states, index status, re-embed and rebuild."""
+
 import json
 
 import pytest
@@ -26,16 +27,21 @@ def catalogue(settings, tmp_path):
 
 @pytest.fixture
 def admin_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.com", "pw"))
+    client.force_login(
+        django_user_model.objects.create_superuser("admin", "admin@example.com", "pw")
+    )
     return client
 
 
-def test_the_states_page_shows_each_photo_and_the_index(catalogue, admin_client, settings, tmp_path):
+def test_the_states_page_shows_each_photo_and_the_index(
+    catalogue, admin_client, settings, tmp_path
+):
     settings.RECOMMENDER_AUTO_UPDATE = False
     pending = import_products(tmp_path / "more", demo_rows()[3:4])[0]
     failed = catalogue[1].primary_image
-    ImageEmbedding.objects.filter(image=failed).update(status="failed", vector=None, error="OSError: broken file",
-                                                        attempts=2)
+    ImageEmbedding.objects.filter(image=failed).update(
+        status="failed", vector=None, error="OSError: broken file", attempts=2
+    )
     page = admin_client.get(STATES_URL).content.decode()
     assert "efficientnet_lite0" in page
     assert f"version {latest_version(fingerprint())[0]}, 3 vectors" in page
@@ -48,8 +54,9 @@ def test_the_states_page_shows_each_photo_and_the_index(catalogue, admin_client,
 def test_re_embed_action_recomputes_the_selected_photos(catalogue, admin_client):
     photo = catalogue[0].primary_image
     before = ImageEmbedding.objects.get(image=photo).updated_at
-    response = admin_client.post(STATES_URL, {"action": "reembed_selected", "_selected_action": [photo.id]},
-                                 follow=True)
+    response = admin_client.post(
+        STATES_URL, {"action": "reembed_selected", "_selected_action": [photo.id]}, follow=True
+    )
     assert "1 photo(s) queued for embedding." in response.content.decode()
     row = ImageEmbedding.objects.get(image=photo)
     assert row.status == "done" and row.updated_at > before
@@ -57,13 +64,18 @@ def test_re_embed_action_recomputes_the_selected_photos(catalogue, admin_client)
 
 def test_rebuild_action_publishes_a_new_index_version(catalogue, admin_client):
     version = latest_version(fingerprint())[0]
-    admin_client.post(STATES_URL, {"action": "rebuild_index", "_selected_action": [catalogue[0].primary_image.id]})
+    admin_client.post(
+        STATES_URL, {"action": "rebuild_index", "_selected_action": [catalogue[0].primary_image.id]}
+    )
     assert latest_version(fingerprint())[0] == version + 1
 
 
 def test_re_embed_is_offered_on_the_product_list(catalogue, admin_client):
-    response = admin_client.post(reverse("admin:catalog_product_changelist"), {
-        "action": "reembed_products", "_selected_action": [product.pk for product in catalogue]}, follow=True)
+    response = admin_client.post(
+        reverse("admin:catalog_product_changelist"),
+        {"action": "reembed_products", "_selected_action": [product.pk for product in catalogue]},
+        follow=True,
+    )
     assert "3 photo(s) queued for embedding." in response.content.decode()
 
 
@@ -71,7 +83,12 @@ def test_status_command_prints_the_same_figures(catalogue, capsys):
     call_command("recommender_status", "--json")
     status = json.loads(capsys.readouterr().out)
     assert status["backbone"] == "efficientnet_lite0"
-    assert (status["index_size"], status["embedded"], status["pending"], status["failed"]) == (3, 3, 0, 0)
+    assert (status["index_size"], status["embedded"], status["pending"], status["failed"]) == (
+        3,
+        3,
+        0,
+        0,
+    )
     assert status["index_age_seconds"] >= 0
     call_command("recommender_status")
     assert "index version" in capsys.readouterr().out

@@ -1,13 +1,14 @@
 """The embedded default: with no broker, the same tasks run in-process on commit."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import Product
 from catalog.services import product_image_add, products_set_active
+from recommender.embedding import fingerprint
 from recommender.models import ImageEmbedding
 from recommender.selectors import current_index, similar_products
 from recommender.services import catch_up
-from recommender.embedding import fingerprint
 from tests.recommender.helpers import demo_rows, import_products
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,7 +22,9 @@ def auto_update(settings):
 
 @pytest.fixture
 def catalogue(auto_update, tmp_path):
-    products = import_products(tmp_path / "catalogue", demo_rows()[::3])  # 12 products, 4 of each type
+    products = import_products(
+        tmp_path / "catalogue", demo_rows()[::3]
+    )  # 12 products, 4 of each type
     catch_up()
     return products
 
@@ -43,8 +46,13 @@ def test_catch_up_embeds_imported_photos_and_builds_the_index(catalogue):
 
 def test_a_new_photo_is_embedded_and_indexed_on_commit(catalogue):
     source = catalogue[0]
-    newcomer = Product.objects.create(name="New arrival", gender=source.gender, master_category="Apparel",
-                                      sub_category="Topwear", article_type=source.article_type)
+    newcomer = Product.objects.create(
+        name="New arrival",
+        gender=source.gender,
+        master_category="Apparel",
+        sub_category="Topwear",
+        article_type=source.article_type,
+    )
     product_image_add(product=newcomer, file=photo_of(source))
     assert indexed([newcomer.id])
     assert newcomer in [result.product for result in similar_products(product=source, k=3)]
@@ -60,7 +68,9 @@ def test_a_deactivated_product_leaves_the_index(catalogue):
 
 
 def test_bulk_deactivation_leaves_the_index(catalogue):
-    products_set_active(queryset=Product.objects.filter(pk__in=[p.pk for p in catalogue[:3]]), is_active=False)
+    products_set_active(
+        queryset=Product.objects.filter(pk__in=[p.pk for p in catalogue[:3]]), is_active=False
+    )
     assert not indexed([p.id for p in catalogue[:3]])
 
 

@@ -1,5 +1,6 @@
 """The async pipeline with real components: a redis-server and Celery worker processes
 that these tests start and stop (never the machine's shared Redis)."""
+
 import time
 
 import pytest
@@ -48,10 +49,15 @@ def env(redis, settings):
     settings.RECOMMENDER_AUTO_UPDATE = True
     use_broker(redis.url, eager=False)
     yield {
-        "DJANGO_SETTINGS_MODULE": "fashionsite.settings.test", "DATABASE_URL": database_url(),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT), "RECOMMENDER_INDEX_DIR": str(settings.RECOMMENDER_INDEX_DIR),
-        "REDIS_URL": redis.url, "RECOMMENDER_AUTO_UPDATE": "true", "RECOMMENDER_BACKBONE": "efficientnet_lite0",
-        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT), "RECOMMENDER_CATCH_UP_SECONDS": "2",
+        "DJANGO_SETTINGS_MODULE": "fashionsite.settings.test",
+        "DATABASE_URL": database_url(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "RECOMMENDER_INDEX_DIR": str(settings.RECOMMENDER_INDEX_DIR),
+        "REDIS_URL": redis.url,
+        "RECOMMENDER_AUTO_UPDATE": "true",
+        "RECOMMENDER_BACKBONE": "efficientnet_lite0",
+        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+        "RECOMMENDER_CATCH_UP_SECONDS": "2",
     }
     use_broker("memory://", eager=True)
 
@@ -77,8 +83,13 @@ def catalogue(env, tmp_path):
 
 
 def new_product_like(source, name="New arrival"):
-    product = Product.objects.create(name=name, gender=source.gender, master_category=source.master_category,
-                                     sub_category=source.sub_category, article_type=source.article_type)
+    product = Product.objects.create(
+        name=name,
+        gender=source.gender,
+        master_category=source.master_category,
+        sub_category=source.sub_category,
+        article_type=source.article_type,
+    )
     with open(source.primary_image.image.path, "rb") as photo:
         product_image_add(product=product, file=SimpleUploadedFile("photo.jpg", photo.read()))
     return product
@@ -96,8 +107,11 @@ def test_an_uploaded_photo_shows_in_more_like_this_of_another_process(catalogue,
     source = catalogue[0]
     started = time.monotonic()
     newcomer = new_product_like(source)
-    wait_for(lambda: newcomer in [r.product for r in similar_products(product=source, k=3)], 30,
-             "the new product did not show in the neighbours' results")
+    wait_for(
+        lambda: newcomer in [r.product for r in similar_products(product=source, k=3)],
+        30,
+        "the new product did not show in the neighbours' results",
+    )
     assert time.monotonic() - started < 30
     assert done_rows(newcomer.primary_image).count() == 1
 
@@ -108,21 +122,32 @@ def test_deactivation_and_deletion_propagate(catalogue, running_worker):
     deactivated.is_active = False
     deactivated.save()
     deleted.delete()
-    wait_for(lambda: not {deactivated_photo, deleted_photo} & set(indexed_photo_ids()), 30,
-             "the deactivated and deleted products stayed in the index")
-    assert deactivated not in [r.product for r in similar_products(product=catalogue[0], k=len(catalogue))]
+    wait_for(
+        lambda: not {deactivated_photo, deleted_photo} & set(indexed_photo_ids()),
+        30,
+        "the deactivated and deleted products stayed in the index",
+    )
+    assert deactivated not in [
+        r.product for r in similar_products(product=catalogue[0], k=len(catalogue))
+    ]
 
 
 def test_a_worker_killed_mid_task_has_the_task_redelivered(catalogue, env):
     newcomer = new_product_like(catalogue[0])  # queued: no worker is running yet
     doomed = worker(env, "doomed").start()
-    doomed.wait_for_log("recommender.tasks.embed_images")  # received: now loading the model, embedding
+    doomed.wait_for_log(
+        "recommender.tasks.embed_images"
+    )  # received: now loading the model, embedding
     doomed.kill()
     assert not done_rows(newcomer.primary_image).exists()
     time.sleep(VISIBILITY_TIMEOUT + 1)
     survivor = worker(env, "survivor").start()
     try:
-        wait_for(lambda: newcomer.primary_image.id in indexed_photo_ids(), 60, "the task was not redelivered")
+        wait_for(
+            lambda: newcomer.primary_image.id in indexed_photo_ids(),
+            60,
+            "the task was not redelivered",
+        )
     finally:
         survivor.stop()
     assert done_rows(newcomer.primary_image).count() == 1
@@ -130,7 +155,9 @@ def test_a_worker_killed_mid_task_has_the_task_redelivered(catalogue, env):
     assert indexed_photo_ids().count(newcomer.primary_image.id) == 1
 
 
-def test_a_save_while_redis_is_down_succeeds_and_catch_up_completes_it(catalogue, env, redis, running_worker, tmp_path):
+def test_a_save_while_redis_is_down_succeeds_and_catch_up_completes_it(
+    catalogue, env, redis, running_worker, tmp_path
+):
     redis.stop()
     started = time.monotonic()
     newcomer = new_product_like(catalogue[0])
@@ -140,15 +167,24 @@ def test_a_save_while_redis_is_down_succeeds_and_catch_up_completes_it(catalogue
     redis.start()
     scheduler = beat(env, tmp_path).start()
     try:
-        wait_for(lambda: newcomer.primary_image.id in indexed_photo_ids(), 60, "the catch-up did not complete it")
+        wait_for(
+            lambda: newcomer.primary_image.id in indexed_photo_ids(),
+            60,
+            "the catch-up did not complete it",
+        )
     finally:
         scheduler.stop()
     assert done_rows(newcomer.primary_image).count() == 1
 
 
-def test_a_corrupt_photo_fails_with_bounded_retries_without_blocking_the_queue(catalogue, running_worker):
+def test_a_corrupt_photo_fails_with_bounded_retries_without_blocking_the_queue(
+    catalogue, running_worker
+):
     settings.RECOMMENDER_AUTO_UPDATE = False
-    broken, healthy = new_product_like(catalogue[0], "Broken"), new_product_like(catalogue[1], "Healthy")
+    broken, healthy = (
+        new_product_like(catalogue[0], "Broken"),
+        new_product_like(catalogue[1], "Healthy"),
+    )
     with open(broken.primary_image.image.path, "wb") as file:
         file.write(b"this file was damaged on disk")
     tasks.embed_images.delay([broken.primary_image.id])
@@ -156,8 +192,11 @@ def test_a_corrupt_photo_fails_with_bounded_retries_without_blocking_the_queue(c
     wait_for(lambda: healthy.primary_image.id in indexed_photo_ids(), 30, "the queue was blocked")
     for _ in range(4):
         tasks.catch_up.delay()
-    wait_for(lambda: ImageEmbedding.objects.filter(image=broken.primary_image, attempts=3).exists(), 60,
-             "the failing photo was not retried up to the bound")
+    wait_for(
+        lambda: ImageEmbedding.objects.filter(image=broken.primary_image, attempts=3).exists(),
+        60,
+        "the failing photo was not retried up to the bound",
+    )
     time.sleep(3)  # the last catch-up must leave it alone
     failure = ImageEmbedding.objects.get(image=broken.primary_image)
     assert (failure.status, failure.attempts) == (ImageEmbedding.Status.FAILED, 3)

@@ -1,11 +1,11 @@
 """Real catalogue photos and small made-up data for the recommender tests."""
+
 import csv
 import io
 
 import numpy as np
-from PIL import Image, ImageOps
-
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageOps
 
 from catalog.importer import catalog_import
 from catalog.models import Product

@@ -15,7 +15,7 @@ def garment_on(background):
     left, top, right, bottom = BOX
     pixels[top:bottom, left:right] = GARMENT
     y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
-    collar = (x - (left + right) / 2) ** 2 + (y - top) ** 2 < 20 ** 2
+    collar = (x - (left + right) / 2) ** 2 + (y - top) ** 2 < 20**2
     pixels[collar] = np.asarray(background)[collar]
     return pixels
 
@@ -62,8 +62,11 @@ def test_near_white_background_comes_back_unchanged():
     assert catalogue_style(photo).tobytes() == photo.tobytes()
 
 
-@pytest.mark.parametrize("background", [uniform((120, 140, 170)), textured((170, 150, 120)),
-                                        textured((90, 110, 80), seed=1)], ids=["uniform", "cloth", "dark"])
+@pytest.mark.parametrize(
+    "background",
+    [uniform((120, 140, 170)), textured((170, 150, 120)), textured((90, 110, 80), seed=1)],
+    ids=["uniform", "cloth", "dark"],
+)
 def test_coloured_background_is_painted_white_and_cropped(background):
     assert_catalogue_style(catalogue_style(Image.fromarray(garment_on(background))))
 

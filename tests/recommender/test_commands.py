@@ -20,8 +20,11 @@ def run(command, *args):
 def values_of(data, key):
     """Every value stored under `key`, at any depth of a JSON document."""
     if isinstance(data, dict):
-        return [value for name, item in data.items()
-                for value in ([item] if name == key else values_of(item, key))]
+        return [
+            value
+            for name, item in data.items()
+            for value in ([item] if name == key else values_of(item, key))
+        ]
     if isinstance(data, list):
         return [value for item in data for value in values_of(item, key)]
     return []
@@ -73,7 +76,9 @@ def test_evaluate_retrieval_needs_more_products_than_k(embedded_catalogue, tmp_p
         run("evaluate_retrieval", "--output", str(tmp_path / "evaluation.json"))
 
 
-def test_train_projection_writes_a_projection_and_reuses_only_its_own_descriptor_cache(tmp_path, monkeypatch):
+def test_train_projection_writes_a_projection_and_reuses_only_its_own_descriptor_cache(
+    tmp_path, monkeypatch
+):
     from recommender import training
     from recommender.projection import Projection
     from tests.catalog.test_import import make_folder
@@ -81,15 +86,29 @@ def test_train_projection_writes_a_projection_and_reuses_only_its_own_descriptor
 
     folder = make_folder(tmp_path / "labelled", demo_rows())
     output, cache = tmp_path / "projection.npz", tmp_path / "descriptors.npz"
-    arguments = ("train_projection", str(folder), "--epochs", "2", "--output", str(output), "--descriptors", str(cache))
+    arguments = (
+        "train_projection",
+        str(folder),
+        "--epochs",
+        "2",
+        "--output",
+        str(output),
+        "--descriptors",
+        str(cache),
+    )
     assert "learned projection" in run(*arguments)
     projection = Projection.load(output)
-    assert (projection.size, projection.type_weight) == (2 * training.MAP_SIZE, training.TYPE_WEIGHT)
+    assert (projection.size, projection.type_weight) == (
+        2 * training.MAP_SIZE,
+        training.TYPE_WEIGHT,
+    )
 
     described = []
     original = training.compute_descriptors
-    monkeypatch.setattr("recommender.management.commands.train_projection.compute_descriptors",
-                        lambda *args, **kwargs: described.append(1) or original(*args, **kwargs))
+    monkeypatch.setattr(
+        "recommender.management.commands.train_projection.compute_descriptors",
+        lambda *args, **kwargs: described.append(1) or original(*args, **kwargs),
+    )
     run(*arguments)
     assert described == []  # the cache was reused
     run(*arguments, "--seed", "1")

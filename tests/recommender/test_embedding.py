@@ -1,19 +1,31 @@
 """The real embed_files and embed_photo_views (not the per-session cache the other recommender tests use)."""
+
 import numpy as np
 from PIL import Image
 
-from recommender.colour import HISTOGRAM_SIZE, SIGNATURE_SIZE
-from recommender.backbones import BACKBONES
 from catalog.images import WHITE
+from recommender.backbones import BACKBONES
 from recommender.background import catalogue_style
-from recommender.embedding import (COLOUR_WEIGHT, FRAMING_MARGIN, INPUT_SIZE, VectorModel, embed_files,
-                                   default_embedder, embed_photo_views, fingerprint, photo_views)
+from recommender.colour import HISTOGRAM_SIZE, SIGNATURE_SIZE
+from recommender.embedding import (
+    COLOUR_WEIGHT,
+    FRAMING_MARGIN,
+    INPUT_SIZE,
+    VectorModel,
+    default_embedder,
+    embed_files,
+    embed_photo_views,
+    fingerprint,
+    photo_views,
+)
 from recommender.projection import unit_rows
 from tests.conftest import DEMO_CATALOGUE
 from tests.recommender.helpers import demo_rows
 from tests.recommender.test_background import garment_on, textured
 
-SHOE, WATCH = (DEMO_CATALOGUE / "images" / f"{row['id']}.jpg" for row in (demo_rows()[0], demo_rows()[-1]))
+SHOE, WATCH = (
+    DEMO_CATALOGUE / "images" / f"{row['id']}.jpg" for row in (demo_rows()[0], demo_rows()[-1])
+)
 
 
 def test_the_fingerprint_names_the_backbone():
@@ -42,7 +54,7 @@ def test_vectors_without_a_projection_use_the_pooled_shape_and_the_whole_colour(
     vectors = model.vectors(shape, colour)
     assert vectors.shape == (3, model.size)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    pooled = shape[:, :BACKBONES["efficientnet_lite0"].descriptor_size]
+    pooled = shape[:, : BACKBONES["efficientnet_lite0"].descriptor_size]
     expected = np.hstack([unit_rows(pooled), np.sqrt(COLOUR_WEIGHT) * colour[:, :HISTOGRAM_SIZE]])
     np.testing.assert_allclose(vectors, expected / np.sqrt(1 + COLOUR_WEIGHT), atol=1e-5)
 

@@ -1,4 +1,5 @@
 """Query expansion (recommender.expansion), in the evaluation and in the shop's searches."""
+
 import numpy as np
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -10,9 +11,9 @@ from recommender.embedding import embed_photo_views, fingerprint
 from recommender.evaluation import nearest_others, search_others
 from recommender.expansion import EXPANSION_POWER, expanded_queries, expansion_neighbours
 from recommender.index import FaissFlatIndex
+from recommender.models import ImageEmbedding
 from recommender.selectors import expanded_query, product_vector, search_by_image, similar_products
 from recommender.services import embeddings_update, index_refresh_images
-from recommender.models import ImageEmbedding
 from tests.recommender.helpers import add_photo, flipped_photo, resized_photo
 
 
@@ -59,7 +60,9 @@ def test_a_query_whose_own_row_is_not_among_the_nearest_keeps_the_k_nearest():
 
 def test_an_expansion_larger_than_the_catalogue_uses_every_other_product():
     vectors = np.eye(3, dtype=np.float32)
-    np.testing.assert_array_equal(np.sort(nearest_others(vectors, 2, expansion=8), axis=1), [[1, 2], [0, 2], [0, 1]])
+    np.testing.assert_array_equal(
+        np.sort(nearest_others(vectors, 2, expansion=8), axis=1), [[1, 2], [0, 2], [0, 1]]
+    )
 
 
 def test_the_evaluation_with_expansion_differs_from_plain_search_only_by_the_expansion():
@@ -72,11 +75,17 @@ def test_the_evaluation_with_expansion_differs_from_plain_search_only_by_the_exp
     expanded = expanded_queries(vectors, vectors[nearest], np.take_along_axis(scores, nearest, 1))
     expanded_scores = expanded @ vectors.T
     np.fill_diagonal(expanded_scores, -np.inf)
-    np.testing.assert_array_equal(nearest_others(vectors, 5, 3), np.argsort(-expanded_scores, axis=1)[:, :5])
+    np.testing.assert_array_equal(
+        nearest_others(vectors, 5, 3), np.argsort(-expanded_scores, axis=1)[:, :5]
+    )
 
 
 def stored_vectors_of(photos):
-    rows = ImageEmbedding.objects.current(fingerprint()).filter(image__in=photos).values_list("image_id", "vector")
+    rows = (
+        ImageEmbedding.objects.current(fingerprint())
+        .filter(image__in=photos)
+        .values_list("image_id", "vector")
+    )
     return {image_id: ImageEmbedding.from_bytes(vector) for image_id, vector in rows}
 
 
@@ -91,10 +100,14 @@ def test_the_shop_expands_a_query_only_with_other_active_products_photos(catalog
     products_set_active(queryset=Product.objects.filter(pk=first_neighbour.pk), is_active=False)
     index_refresh_images(image_ids=first_neighbour.images.values_list("id", flat=True))
     vector = product_vector(query)
-    stored = stored_vectors_of(ProductImage.objects.filter(product__is_active=True).exclude(product=query))
+    stored = stored_vectors_of(
+        ProductImage.objects.filter(product__is_active=True).exclude(product=query)
+    )
     vectors = np.stack(list(stored.values()))
     nearest = np.argsort(-(vectors @ vector))[:4]
-    expected = expanded_queries(vector[None], vectors[nearest][None], (vectors[nearest] @ vector)[None])[0]
+    expected = expanded_queries(
+        vector[None], vectors[nearest][None], (vectors[nearest] @ vector)[None]
+    )[0]
     own_photos = list(query.images.values_list("id", flat=True))
     np.testing.assert_allclose(expanded_query(vector, own_photos), expected, atol=1e-5)
     # Had it stayed active, the deactivated product would have been one of the four.
@@ -122,7 +135,9 @@ def assert_scores_are_plain_inner_products(results, *queries):
     """Each result's score is its best inner product over its photos and the queries."""
     for result in results:
         own_vectors = np.stack(list(stored_vectors_of(result.product.images.all()).values()))
-        assert result.score == pytest.approx(float((own_vectors @ np.stack(queries).T).max()), abs=1e-5)
+        assert result.score == pytest.approx(
+            float((own_vectors @ np.stack(queries).T).max()), abs=1e-5
+        )
 
 
 @pytest.mark.django_db

@@ -1,4 +1,5 @@
 """The approximate index (FaissIVFIndex) and the choice of index by catalogue size."""
+
 import numpy as np
 import pytest
 
@@ -52,7 +53,9 @@ def test_index_for_size_is_exact_below_the_threshold_and_approximate_from_it():
 
 def test_build_index_builds_the_class_for_the_size(data):
     ids, vectors = data
-    assert isinstance(build_index(DIMENSION, ids, vectors, approximate_from=COUNT + 1), FaissFlatIndex)
+    assert isinstance(
+        build_index(DIMENSION, ids, vectors, approximate_from=COUNT + 1), FaissFlatIndex
+    )
     built = build_index(DIMENSION, ids, vectors, approximate_from=COUNT)
     assert isinstance(built, FaissIVFIndex)
     assert len(built) == COUNT
@@ -103,7 +106,9 @@ def test_allowed_ids_restrict_the_results_even_when_few(data, approximate):
     found = result_ids(approximate, vectors[0], k=10, allowed_ids=allowed)
     assert sorted(found) == sorted(allowed)  # the selective filter probes more cells
     assert result_ids(approximate, vectors[0], allowed_ids=[]) == []
-    assert set(result_ids(approximate, vectors[0], k=25, allowed_ids=ids[:2000])) <= set(ids[:2000].tolist())
+    assert set(result_ids(approximate, vectors[0], k=25, allowed_ids=ids[:2000])) <= set(
+        ids[:2000].tolist()
+    )
 
 
 def test_a_large_k_gets_k_results(data, approximate):
@@ -147,7 +152,9 @@ def test_current_index_loads_whichever_type_was_published(db, data):
     assert isinstance(current_index("scale-test"), FaissFlatIndex)
 
 
-def test_rebuild_and_refresh_use_the_approximate_index_above_the_threshold(embedded_catalogue, monkeypatch):
+def test_rebuild_and_refresh_use_the_approximate_index_above_the_threshold(
+    embedded_catalogue, monkeypatch
+):
     model = fingerprint()
     monkeypatch.setattr(index_module, "APPROXIMATE_FROM", 1)
     index_rebuild()
@@ -166,7 +173,9 @@ def test_rebuild_and_refresh_use_the_approximate_index_above_the_threshold(embed
     index = current_index(model)
     assert isinstance(index, FaissIVFIndex)
     assert image_id not in set(index.ids().tolist())
-    assert snapshots.holds_exactly(model, ImageEmbedding.objects.indexable(model).values_list("image_id", flat=True))
+    assert snapshots.holds_exactly(
+        model, ImageEmbedding.objects.indexable(model).values_list("image_id", flat=True)
+    )
 
 
 def test_the_approximate_index_gives_the_results_vectors_decoded_from_its_codes(approximate, data):

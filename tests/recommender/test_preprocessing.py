@@ -86,7 +86,9 @@ def test_pad_to_square_keeps_the_whole_image_centred_on_white():
     square = pad_to_square(Image.new("RGB", (40, 20), RED))
     assert square.size == (40, 40)
     assert square.getpixel((20, 9)) == WHITE  # band above
-    assert square.getpixel((0, 10)) == square.getpixel((39, 29)) == RED  # every corner of the photo kept
+    assert (
+        square.getpixel((0, 10)) == square.getpixel((39, 29)) == RED
+    )  # every corner of the photo kept
     assert square.getpixel((20, 30)) == WHITE  # band below
 
 

@@ -1,4 +1,5 @@
 """Loading a projection file (recommender.projection)."""
+
 import numpy as np
 import pytest
 from django.core.exceptions import ImproperlyConfigured

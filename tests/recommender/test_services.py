@@ -13,7 +13,9 @@ from recommender.embedding import fingerprint
 from recommender.models import ImageEmbedding, PhotoEmbedding
 from recommender.selectors import similar_products
 from recommender.services import (
-    embeddings_update, index_rebuild, index_refresh_images,
+    embeddings_update,
+    index_rebuild,
+    index_refresh_images,
 )
 from recommender.snapshots import latest_version, load_latest
 from tests.factories import ProductFactory
@@ -31,12 +33,18 @@ def image_ids(products):
 
 
 def stored_vector(image):
-    return ImageEmbedding.from_bytes(ImageEmbedding.objects.get(image=image, fingerprint=fingerprint()).vector)
+    return ImageEmbedding.from_bytes(
+        ImageEmbedding.objects.get(image=image, fingerprint=fingerprint()).vector
+    )
 
 
 def test_embeddings_update_stores_one_vector_per_photo_under_the_fingerprint(small_catalogue):
     report = embeddings_update()
-    assert (report.fingerprint, report.embedded, report.failed) == (fingerprint(), len(small_catalogue), [])
+    assert (report.fingerprint, report.embedded, report.failed) == (
+        fingerprint(),
+        len(small_catalogue),
+        [],
+    )
     rows = ImageEmbedding.objects.all()
     assert {row.image_id for row in rows} == image_ids(small_catalogue)
     assert {row.fingerprint for row in rows} == {fingerprint()}
@@ -78,13 +86,20 @@ def test_a_photo_that_cannot_be_read_is_reported_and_the_others_are_embedded(sma
     done = ImageEmbedding.objects.filter(status=ImageEmbedding.Status.DONE)
     assert set(done.values_list("image_id", flat=True)) == image_ids(small_catalogue) - {broken.id}
     failure = ImageEmbedding.objects.get(image=broken)
-    assert (failure.status, failure.attempts, failure.vector) == (ImageEmbedding.Status.FAILED, 1, None)
+    assert (failure.status, failure.attempts, failure.vector) == (
+        ImageEmbedding.Status.FAILED,
+        1,
+        None,
+    )
     assert "cannot identify image file" in failure.error
 
 
-def test_a_misconfigured_runtime_stops_the_update_without_marking_any_photo_failed(small_catalogue, settings,
-                                                                                   monkeypatch):
-    monkeypatch.setattr(services, "embed_files", embedding.embed_files)  # not the session's cached vectors
+def test_a_misconfigured_runtime_stops_the_update_without_marking_any_photo_failed(
+    small_catalogue, settings, monkeypatch
+):
+    monkeypatch.setattr(
+        services, "embed_files", embedding.embed_files
+    )  # not the session's cached vectors
     settings.RECOMMENDER_RUNTIME = "tensorrt"
     with pytest.raises(ImproperlyConfigured, match="RECOMMENDER_RUNTIME='tensorrt'"):
         embeddings_update()
@@ -95,8 +110,12 @@ def test_a_vector_from_another_model_is_never_used(embedded_catalogue):
     stranger = ProductFactory()  # its photo has no vector from the current model
     photo = stranger.primary_image
     vector_length = len(stored_vector(embedded_catalogue[0].primary_image))
-    ImageEmbedding.objects.create(image=photo, fingerprint="other-model", image_sha256=photo.sha256,
-                                  vector=ImageEmbedding.to_bytes(random_unit_vectors(1, vector_length)[0]))
+    ImageEmbedding.objects.create(
+        image=photo,
+        fingerprint="other-model",
+        image_sha256=photo.sha256,
+        vector=ImageEmbedding.to_bytes(random_unit_vectors(1, vector_length)[0]),
+    )
     index_rebuild()
     assert indexed_ids() == image_ids(embedded_catalogue)
     assert similar_products(product=stranger) == []

@@ -1,7 +1,7 @@
 import pytest
+
 from recommender.embedding import fingerprint
-from recommender.selectors import similar_products
-from recommender.selectors import current_index
+from recommender.selectors import current_index, similar_products
 from recommender.services import embeddings_update, index_rebuild
 from recommender.snapshots import KEEP_VERSIONS, latest_version, load_latest, snapshot_dir, versions
 from tests.recommender.helpers import add_photo, flipped_photo
@@ -43,8 +43,9 @@ def test_only_the_newest_versions_are_kept(embedded_catalogue):
     for _ in range(KEEP_VERSIONS + 2):
         index_rebuild()
     assert version_numbers() == list(range(3, KEEP_VERSIONS + 3))
-    assert sorted(path.name for path in snapshot_dir(fingerprint()).glob("*.faiss")) == \
-        [path.name for _, path in versions(fingerprint())]
+    assert sorted(path.name for path in snapshot_dir(fingerprint()).glob("*.faiss")) == [
+        path.name for _, path in versions(fingerprint())
+    ]
 
 
 def test_current_index_builds_the_index_when_there_is_none(embedded_catalogue):
@@ -82,7 +83,9 @@ def test_a_reader_sees_an_index_rebuilt_after_the_index_files_were_deleted(embed
     """The files are derived data that may be deleted; the version numbers then start again at 1."""
     index_rebuild()
     index_rebuild()
-    assert len(current_index(fingerprint())) == len(embedded_catalogue)  # this process holds version 2
+    assert len(current_index(fingerprint())) == len(
+        embedded_catalogue
+    )  # this process holds version 2
     for _, path in versions(fingerprint()):
         path.unlink()
     add_embedded_photo(embedded_catalogue[0])

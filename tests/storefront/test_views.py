@@ -51,6 +51,7 @@ def controls_of(response):
 
 # The search grid
 
+
 def test_home_lists_25_active_products_per_page(client):
     ProductFactory.create_batch(27)
     ProductFactory(name="Hidden inactive product", is_active=False)
@@ -78,14 +79,18 @@ def test_home_says_how_to_import_when_the_catalogue_is_empty(client):
 
 
 def test_search_matches_the_words_of_the_catalogue_text(client):
-    ProductFactory(name="Nike Women Red Dress", gender="Women", article_type="Dresses", base_colour="Red")
+    ProductFactory(
+        name="Nike Women Red Dress", gender="Women", article_type="Dresses", base_colour="Red"
+    )
     ProductFactory(name="Puma Men Blue Shirt")
     assert names_on(client.get(HOME, {"q": "red dress"})) == ["Nike Women Red Dress"]
     assert names_on(client.get(HOME, {"q": "shirts"})) == ["Puma Men Blue Shirt"]  # articleType
 
 
 def test_facet_filters_narrow_the_grid_and_show_counts(client):
-    ProductFactory(name="Women Red Dress", gender="Women", article_type="Dresses", base_colour="Red")
+    ProductFactory(
+        name="Women Red Dress", gender="Women", article_type="Dresses", base_colour="Red"
+    )
     ProductFactory.create_batch(2, gender="Men", base_colour="Blue")
     response = client.get(HOME, {"gender": "Women"})
     assert names_on(response) == ["Women Red Dress"]
@@ -150,11 +155,14 @@ def test_every_image_has_alt_text_and_every_control_a_label(client):
     for url in (HOME, product_url(product), PHOTO_SEARCH):
         parser = controls_of(client.get(url))
         assert all(image.get("alt") for image in parser.images)
-        assert parser.controls and all(control["id"] in parser.labelled for control in parser.controls)
+        assert parser.controls and all(
+            control["id"] in parser.labelled for control in parser.controls
+        )
     assert controls_of(client.get(HOME)).images
 
 
 # The product page, "more like this", the trail
+
 
 def test_product_page_shows_all_photos_and_attributes(client):
     product = ProductFactory(name="Levis Men Blue Shirt", season="Fall", usage="Casual")
@@ -201,7 +209,9 @@ def test_toggles_filter_inside_the_search_and_stay_in_the_links(client, catalogu
 def test_same_category_keeps_the_master_category(client, catalogue):
     product = catalogue[0]
     results = client.get(product_url(product), {"same_category": "on"}).context["results"]
-    assert results and {result.product.master_category for result in results} == {product.master_category}
+    assert results and {result.product.master_category for result in results} == {
+        product.master_category
+    }
 
 
 def test_trail_lists_the_last_steps_and_cuts_back_when_going_back(client):
@@ -210,7 +220,10 @@ def test_trail_lists_the_last_steps_and_cuts_back_when_going_back(client):
         response = client.get(product_url(product))
     assert response.context["trail"] == [first, second, third]
     page = response.content.decode()
-    assert f'href="{product_url(first)}"' in page and f'<span aria-current="page">{third.name}</span>' in page
+    assert (
+        f'href="{product_url(first)}"' in page
+        and f'<span aria-current="page">{third.name}</span>' in page
+    )
     assert client.get(product_url(second)).context["trail"] == [first, second]
 
 
@@ -222,6 +235,7 @@ def test_trail_keeps_the_last_eight_products(client):
 
 
 # Inspired by what you viewed
+
 
 def test_a_new_visitor_sees_no_inspiration(client, catalogue):
     assert "Inspired by what you viewed" not in client.get(HOME).content.decode()
@@ -244,6 +258,7 @@ def test_inspiration_is_left_out_of_searches(client, catalogue):
 
 
 # Search by photo
+
 
 def photo_upload(content, name="photo.jpg"):
     return SimpleUploadedFile(name, content, content_type="image/jpeg")
@@ -271,8 +286,10 @@ def test_photo_search_shows_the_most_similar_products(client, catalogue):
 
 def test_photo_search_applies_the_filters(client, catalogue):
     product = catalogue[0]
-    response = client.post(PHOTO_SEARCH, {"photo": photo_upload(demo_photo(product).read_bytes()),
-                                          "article_type": "Watches"})
+    response = client.post(
+        PHOTO_SEARCH,
+        {"photo": photo_upload(demo_photo(product).read_bytes()), "article_type": "Watches"},
+    )
     assert {result.product.article_type for result in response.context["results"]} == {"Watches"}
 
 
@@ -284,11 +301,14 @@ def test_photo_search_stores_nothing(client, catalogue, media_root):
     assert ProductImage.objects.count() == images_before
 
 
-@pytest.mark.parametrize("upload, message", [
-    (photo_upload(b"this is not a picture", "notes.jpg"), "not an image"),
-    (photo_upload(b"", "empty.jpg"), "The submitted file is empty."),
-    (None, "Choose a photo to search with."),
-])
+@pytest.mark.parametrize(
+    "upload, message",
+    [
+        (photo_upload(b"this is not a picture", "notes.jpg"), "not an image"),
+        (photo_upload(b"", "empty.jpg"), "The submitted file is empty."),
+        (None, "Choose a photo to search with."),
+    ],
+)
 def test_bad_uploads_get_a_clear_message(client, upload, message):
     response = client.post(PHOTO_SEARCH, {"photo": upload} if upload else {})
     assert response.status_code == 400

@@ -18,5 +18,7 @@ class Command(BaseCommand):
         start = time.perf_counter()
         version = index_rebuild(model_fingerprint=model_fingerprint)
         size = len(load_latest(model_fingerprint))
-        self.stdout.write(f"Index {model_fingerprint} version {version}: {size} vectors "
-                          f"in {time.perf_counter() - start:.2f} s.")
+        self.stdout.write(
+            f"Index {model_fingerprint} version {version}: {size} vectors "
+            f"in {time.perf_counter() - start:.2f} s."
+        )

@@ -11,31 +11,48 @@ from recommender.selectors import primary_vectors
 
 
 class Command(BaseCommand):
-    help = ("Retrieval quality of the stored vectors: every active product queries all the others, ranked "
-            "as the shop ranks them (query expansion) and by plain search; precision@k and mAP@k by "
-            "articleType, and by articleType and baseColour.")
+    help = (
+        "Retrieval quality of the stored vectors: every active product queries all the others, ranked "
+        "as the shop ranks them (query expansion) and by plain search; precision@k and mAP@k by "
+        "articleType, and by articleType and baseColour."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--backbone", help="default: the RECOMMENDER_BACKBONE setting")
         parser.add_argument("-k", type=int, default=10)
-        parser.add_argument("--output", default=str(settings.VAR_DIR / "evaluation.json"), help="JSON file to write")
+        parser.add_argument(
+            "--output", default=str(settings.VAR_DIR / "evaluation.json"), help="JSON file to write"
+        )
 
     def handle(self, *args, backbone, k, output, **options):
         model_fingerprint = fingerprint(backbone)
         article_types, colours, vectors = primary_vectors(model_fingerprint)
         if len(vectors) <= k:
-            raise CommandError(f"Only {len(vectors)} products have a vector from {model_fingerprint}: "
-                               "run import_catalog and embed_catalog first.")
+            raise CommandError(
+                f"Only {len(vectors)} products have a vector from {model_fingerprint}: "
+                "run import_catalog and embed_catalog first."
+            )
         expansion = expansion_neighbours()
-        results = {"fingerprint": model_fingerprint, "expansion_neighbours": expansion,
-                   **evaluate(vectors, article_types, colours, k, expansion),
-                   "plain_search": evaluate(vectors, article_types, colours, k)}
+        results = {
+            "fingerprint": model_fingerprint,
+            "expansion_neighbours": expansion,
+            **evaluate(vectors, article_types, colours, k, expansion),
+            "plain_search": evaluate(vectors, article_types, colours, k),
+        }
         self.print_table(results)
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         Path(output).write_text(json.dumps(results, indent=2))
         self.stdout.write(f"Written to {output}")
 
     def print_table(self, results):
-        self.stdout.write(f"{results['fingerprint']}: {results['queries']} products, k={results['k']}")
-        self.stdout.write(format_table({f"the shop's ranking (expansion {results['expansion_neighbours']})": results,
-                                        "plain search": results["plain_search"]}))
+        self.stdout.write(
+            f"{results['fingerprint']}: {results['queries']} products, k={results['k']}"
+        )
+        self.stdout.write(
+            format_table(
+                {
+                    f"the shop's ranking (expansion {results['expansion_neighbours']})": results,
+                    "plain search": results["plain_search"],
+                }
+            )
+        )

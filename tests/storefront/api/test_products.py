@@ -2,10 +2,10 @@ from decimal import Decimal
 
 import pytest
 
-from storefront.api.views import ProductPagination
 from catalog.models import Product
-from tests.storefront.api.conftest import assert_error
+from storefront.api.views import ProductPagination
 from tests.factories import ProductFactory, ProductImageFactory
+from tests.storefront.api.conftest import assert_error
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/v1/products/"
@@ -20,8 +20,15 @@ def names(response):
     return sorted(item["name"] for item in response.json()["results"])
 
 
-NEW_PRODUCT = {"name": "Red Canvas Sneakers", "gender": "Men", "masterCategory": "Footwear",
-               "subCategory": "Shoes", "articleType": "Casual Shoes", "colour": "Red", "price": "49.90"}
+NEW_PRODUCT = {
+    "name": "Red Canvas Sneakers",
+    "gender": "Men",
+    "masterCategory": "Footwear",
+    "subCategory": "Shoes",
+    "articleType": "Casual Shoes",
+    "colour": "Red",
+    "price": "49.90",
+}
 
 
 def test_the_list_is_paginated_25_a_page(anonymous):
@@ -47,22 +54,47 @@ def test_a_list_item_has_its_primary_image_with_absolute_urls(anonymous):
     product = ProductFactory(price=Decimal("12.50"))
     item = anonymous.get(LIST).json()["results"][0]
     image = product.primary_image
-    assert item == {"id": product.pk, "name": product.name, "gender": "Men", "masterCategory": "Apparel",
-                    "articleType": "Shirts", "colour": "Blue", "price": "12.50", "is_active": True,
-                    "image": {"id": image.pk, "url": f"http://testserver{image.image.url}",
-                              "thumbnail_url": f"http://testserver{image.image.url}",
-                              "width": 64, "height": 48, "is_primary": True}}
+    assert item == {
+        "id": product.pk,
+        "name": product.name,
+        "gender": "Men",
+        "masterCategory": "Apparel",
+        "articleType": "Shirts",
+        "colour": "Blue",
+        "price": "12.50",
+        "is_active": True,
+        "image": {
+            "id": image.pk,
+            "url": f"http://testserver{image.image.url}",
+            "thumbnail_url": f"http://testserver{image.image.url}",
+            "width": 64,
+            "height": 48,
+            "is_primary": True,
+        },
+    }
 
 
 def test_the_list_filters_like_the_shop_grid(anonymous):
     ProductFactory(name="Blue shirt", price=10)
-    ProductFactory(name="Black watch", gender="Women", master_category="Accessories", article_type="Watches",
-                   base_colour="Black", price=100)
+    ProductFactory(
+        name="Black watch",
+        gender="Women",
+        master_category="Accessories",
+        article_type="Watches",
+        base_colour="Black",
+        price=100,
+    )
     ProductFactory(name="Blue jeans", article_type="Jeans", sub_category="Bottomwear", price=40)
     assert names(anonymous.get(LIST, {"gender": "Women"})) == ["Black watch"]
-    assert names(anonymous.get(LIST, {"masterCategory": "Apparel", "colour": "Blue"})) == ["Blue jeans", "Blue shirt"]
+    assert names(anonymous.get(LIST, {"masterCategory": "Apparel", "colour": "Blue"})) == [
+        "Blue jeans",
+        "Blue shirt",
+    ]
     assert names(anonymous.get(LIST, {"articleType": "Jeans"})) == ["Blue jeans"]
-    assert names(anonymous.get(LIST, {"price_min": "20", "price_max": "100"})) == ["Black watch", "Blue jeans"]
+    assert names(anonymous.get(LIST, {"price_min": "20", "price_max": "100"})) == [
+        "Black watch",
+        "Blue jeans",
+    ]
     assert names(anonymous.get(LIST, {"q": "watch"})) == ["Black watch"]
 
 
@@ -79,7 +111,9 @@ def test_malformed_filters_are_a_400_with_field_errors(anonymous):
 def test_the_list_can_be_ordered(anonymous):
     for name, price in [("B", 30), ("A", 20), ("C", 10)]:
         ProductFactory(name=name, price=price)
-    order = lambda ordering: [item["name"] for item in anonymous.get(LIST, {"ordering": ordering}).json()["results"]]
+    order = lambda ordering: [
+        item["name"] for item in anonymous.get(LIST, {"ordering": ordering}).json()["results"]
+    ]
     assert order("name") == ["A", "B", "C"]
     assert order("price") == ["C", "A", "B"]
     assert order("-created_at") == ["C", "A", "B"]
@@ -98,15 +132,19 @@ def test_staff_list_inactive_or_all_products(staff):
     assert names(staff.get(LIST)) == ["On sale"]
     assert names(staff.get(LIST, {"status": "inactive"})) == ["Withdrawn"]
     assert names(staff.get(LIST, {"status": "all", "q": "withdrawn"})) == ["Withdrawn"]
-    assert [item["is_active"] for item in staff.get(LIST, {"status": "all", "ordering": "name"}).json()["results"]] == [
-        True, False]
+    assert [
+        item["is_active"]
+        for item in staff.get(LIST, {"status": "all", "ordering": "name"}).json()["results"]
+    ] == [True, False]
 
 
 @pytest.mark.parametrize("status", ["inactive", "all"])
 def test_customers_cannot_list_inactive_products(anonymous, customer, status):
     ProductFactory(is_active=False)
     for client in (anonymous, customer):
-        error = assert_error(client.get(LIST, {"status": status}), 400, "invalid", fields=["status"])
+        error = assert_error(
+            client.get(LIST, {"status": status}), 400, "invalid", fields=["status"]
+        )
         assert "Only staff" in str(error["fields"]["status"])
     assert_error(anonymous.get(LIST, {"status": "gone"}), 400, "invalid", fields=["status"])
 
@@ -138,15 +176,21 @@ def test_staff_create_a_product(staff):
     response = staff.post(LIST, NEW_PRODUCT, format="json")
     assert response.status_code == 201, response.content
     product = Product.objects.get(pk=response.json()["id"])
-    assert (product.name, product.article_type, product.base_colour, product.price) == \
-        ("Red Canvas Sneakers", "Casual Shoes", "Red", Decimal("49.90"))
+    assert (product.name, product.article_type, product.base_colour, product.price) == (
+        "Red Canvas Sneakers",
+        "Casual Shoes",
+        "Red",
+        Decimal("49.90"),
+    )
     assert response.json()["images"] == [] and product.is_active
 
 
 def test_anonymous_clients_cannot_write(anonymous):
     product = ProductFactory()
     assert_error(anonymous.post(LIST, NEW_PRODUCT, format="json"), 401, "not_authenticated")
-    assert_error(anonymous.patch(detail(product), {"name": "x"}, format="json"), 401, "not_authenticated")
+    assert_error(
+        anonymous.patch(detail(product), {"name": "x"}, format="json"), 401, "not_authenticated"
+    )
     assert_error(anonymous.delete(detail(product)), 401, "not_authenticated")
     assert Product.objects.count() == 1
 
@@ -154,7 +198,9 @@ def test_anonymous_clients_cannot_write(anonymous):
 def test_a_customer_token_gets_403_on_writes(customer):
     product = ProductFactory()
     assert_error(customer.post(LIST, NEW_PRODUCT, format="json"), 403, "permission_denied")
-    assert_error(customer.put(detail(product), NEW_PRODUCT, format="json"), 403, "permission_denied")
+    assert_error(
+        customer.put(detail(product), NEW_PRODUCT, format="json"), 403, "permission_denied"
+    )
     assert_error(customer.delete(detail(product)), 403, "permission_denied")
     assert customer.get(detail(product)).status_code == 200
 
@@ -165,15 +211,21 @@ def test_a_wrong_token_is_a_401(anonymous):
 
 
 def test_an_invalid_product_is_a_400_with_field_errors(staff):
-    response = staff.post(LIST, dict(NEW_PRODUCT, gender="Martian", price="-1", name=""), format="json")
+    response = staff.post(
+        LIST, dict(NEW_PRODUCT, gender="Martian", price="-1", name=""), format="json"
+    )
     assert_error(response, 400, "invalid", fields=["gender", "price", "name"])
     assert not Product.objects.exists()
 
 
 def test_the_external_id_is_unique(staff):
     ProductFactory(external_id="15970")
-    assert_error(staff.post(LIST, dict(NEW_PRODUCT, external_id="15970"), format="json"), 400, "invalid",
-                 fields=["external_id"])
+    assert_error(
+        staff.post(LIST, dict(NEW_PRODUCT, external_id="15970"), format="json"),
+        400,
+        "invalid",
+        fields=["external_id"],
+    )
 
 
 def test_staff_update_a_product(staff):
@@ -181,8 +233,14 @@ def test_staff_update_a_product(staff):
     response = staff.patch(detail(product), {"colour": "Green", "price": "5.00"}, format="json")
     assert response.status_code == 200, response.content
     product.refresh_from_db()
-    assert (product.base_colour, product.price, response.json()["colour"]) == ("Green", Decimal("5.00"), "Green")
-    assert staff.put(detail(product), NEW_PRODUCT, format="json").json()["name"] == NEW_PRODUCT["name"]
+    assert (product.base_colour, product.price, response.json()["colour"]) == (
+        "Green",
+        Decimal("5.00"),
+        "Green",
+    )
+    assert (
+        staff.put(detail(product), NEW_PRODUCT, format="json").json()["name"] == NEW_PRODUCT["name"]
+    )
 
 
 def test_staff_delete_a_product(staff):
@@ -210,9 +268,13 @@ def test_an_unknown_api_address_is_a_json_404(anonymous):
 
 
 def test_a_staff_member_gets_a_token_with_a_password(anonymous, staff):
-    response = anonymous.post("/api/v1/auth/token/", {"username": "staff", "password": "pw-for-tests"}, format="json")
+    response = anonymous.post(
+        "/api/v1/auth/token/", {"username": "staff", "password": "pw-for-tests"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["token"]
-    wrong = anonymous.post("/api/v1/auth/token/", {"username": "staff", "password": "wrong"}, format="json")
+    wrong = anonymous.post(
+        "/api/v1/auth/token/", {"username": "staff", "password": "wrong"}, format="json"
+    )
     assert_error(wrong, 400, "invalid", fields=["non_field_errors"])
 
 

@@ -1,13 +1,14 @@
 """More like this, search by photo and image uploads, on 36 real demo products (embedded and indexed)."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import ProductImage
 from recommender.embedding import fingerprint
 from recommender.selectors import current_index
-from tests.storefront.api.conftest import assert_error
 from tests.images import image_bytes
 from tests.recommender.helpers import demo_photo, flipped_photo
+from tests.storefront.api.conftest import assert_error
 
 SEARCH = "/api/v1/search/image/"
 
@@ -53,7 +54,9 @@ def test_similar_products_are_filtered_inside_the_search(anonymous, catalogue):
     assert len(result_ids(response)) == 10
     assert {item["product"]["articleType"] for item in response.json()} == {"Watches"}
     priced = similar(anonymous, catalogue[0], k=50, price_min="100", price_max="200").json()
-    assert len(priced) == 11 and all(100 <= float(item["product"]["price"]) <= 200 for item in priced)
+    assert len(priced) == 11 and all(
+        100 <= float(item["product"]["price"]) <= 200 for item in priced
+    )
 
 
 def test_similar_with_an_unknown_filter_value_is_empty(anonymous, catalogue):
@@ -76,16 +79,23 @@ def test_search_by_a_catalogue_photo_finds_that_product_first(anonymous, catalog
 
 
 def test_search_by_photo_takes_filters(anonymous, catalogue):
-    response = anonymous.post(SEARCH, {"photo": demo_upload(catalogue[-1]), "articleType": "Tshirts", "k": 4})
+    response = anonymous.post(
+        SEARCH, {"photo": demo_upload(catalogue[-1]), "articleType": "Tshirts", "k": 4}
+    )
     assert len(result_ids(response)) == 4
     assert {item["product"]["articleType"] for item in response.json()} == {"Tshirts"}
 
 
-@pytest.mark.parametrize("content, code", [
-    (b"this is not an image", "not_an_image"),
-    (image_bytes(image_format="PNG")[:60], "corrupt_image"),
-])
-def test_search_with_a_file_that_is_not_a_usable_image_is_a_400(anonymous, catalogue, content, code):
+@pytest.mark.parametrize(
+    "content, code",
+    [
+        (b"this is not an image", "not_an_image"),
+        (image_bytes(image_format="PNG")[:60], "corrupt_image"),
+    ],
+)
+def test_search_with_a_file_that_is_not_a_usable_image_is_a_400(
+    anonymous, catalogue, content, code
+):
     assert_error(anonymous.post(SEARCH, {"photo": photo(content)}), 400, code)
 
 
@@ -101,13 +111,17 @@ def test_search_with_a_too_many_pixels_image_is_a_400(anonymous, settings, db):
 
 def test_search_with_an_oversized_photo_is_a_413(anonymous, settings, catalogue):
     settings.CATALOG_MAX_UPLOAD_BYTES = 1000
-    error = assert_error(anonymous.post(SEARCH, {"photo": demo_upload(catalogue[0])}), 413, "file_too_large")
+    error = assert_error(
+        anonymous.post(SEARCH, {"photo": demo_upload(catalogue[0])}), 413, "file_too_large"
+    )
     assert "limit is 1000 bytes" in error["message"]
 
 
 def test_a_request_over_the_upload_memory_limits_is_a_413_not_a_500(anonymous, settings, catalogue):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 2000
-    assert_error(anonymous.post(SEARCH, {"photo": demo_upload(catalogue[0])}), 413, "file_too_large")
+    assert_error(
+        anonymous.post(SEARCH, {"photo": demo_upload(catalogue[0])}), 413, "file_too_large"
+    )
 
 
 def test_too_many_form_fields_is_a_400_not_a_500(anonymous, settings, db):
@@ -121,51 +135,77 @@ def test_search_wants_multipart(anonymous, db):
 
 
 def test_anonymous_searches_are_throttled_but_staff_are_not(anonymous, staff, settings, catalogue):
-    settings.REST_FRAMEWORK = dict(settings.REST_FRAMEWORK, DEFAULT_THROTTLE_RATES={"image_search": "2/minute"})
+    settings.REST_FRAMEWORK = dict(
+        settings.REST_FRAMEWORK, DEFAULT_THROTTLE_RATES={"image_search": "2/minute"}
+    )
     for _ in range(2):
-        assert anonymous.post(SEARCH, {"photo": demo_upload(catalogue[0]), "k": 1}).status_code == 200
-    error = assert_error(anonymous.post(SEARCH, {"photo": demo_upload(catalogue[0])}), 429, "throttled")
+        assert (
+            anonymous.post(SEARCH, {"photo": demo_upload(catalogue[0]), "k": 1}).status_code == 200
+        )
+    error = assert_error(
+        anonymous.post(SEARCH, {"photo": demo_upload(catalogue[0])}), 429, "throttled"
+    )
     assert "seconds" in error["message"]
     for _ in range(3):
         assert staff.post(SEARCH, {"photo": demo_upload(catalogue[0]), "k": 1}).status_code == 200
 
 
-def test_an_uploaded_image_is_embedded_and_found(staff, anonymous, catalogue, auto_update,
-                                                 django_capture_on_commit_callbacks):
+def test_an_uploaded_image_is_embedded_and_found(
+    staff, anonymous, catalogue, auto_update, django_capture_on_commit_callbacks
+):
     watch, shoe = catalogue[-1], catalogue[0]
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff.post(f"/api/v1/products/{shoe.pk}/images/", {"photo": photo(flipped_photo(watch))})
+        response = staff.post(
+            f"/api/v1/products/{shoe.pk}/images/", {"photo": photo(flipped_photo(watch))}
+        )
     assert response.status_code == 201, response.content
     image = ProductImage.objects.get(pk=response.json()["id"])
-    assert response.json() == {"id": image.pk, "url": f"http://testserver{image.image.url}",
-                               "thumbnail_url": f"http://testserver{image.image.url}",
-                               "width": image.width, "height": image.height, "is_primary": False}
+    assert response.json() == {
+        "id": image.pk,
+        "url": f"http://testserver{image.image.url}",
+        "thumbnail_url": f"http://testserver{image.image.url}",
+        "width": image.width,
+        "height": image.height,
+        "is_primary": False,
+    }
     assert image.pk in current_index(fingerprint()).ids()
     assert shoe.pk in result_ids(similar(anonymous, watch, k=1))
 
 
 def test_an_upload_can_become_the_primary_image(staff, catalogue):
     shoe = catalogue[0]
-    response = staff.post(f"/api/v1/products/{shoe.pk}/images/", {"photo": photo(image_bytes()), "is_primary": True})
+    response = staff.post(
+        f"/api/v1/products/{shoe.pk}/images/", {"photo": photo(image_bytes()), "is_primary": True}
+    )
     assert response.json()["is_primary"] is True
     assert shoe.primary_image.pk == response.json()["id"]
 
 
-@pytest.mark.parametrize("content, status, code", [
-    (b"GIF89a but not really", 400, "not_an_image"),
-    (None, 400, "duplicate_image"),
-])
+@pytest.mark.parametrize(
+    "content, status, code",
+    [
+        (b"GIF89a but not really", 400, "not_an_image"),
+        (None, 400, "duplicate_image"),
+    ],
+)
 def test_a_bad_image_upload_is_refused(staff, catalogue, content, status, code):
     shoe = catalogue[0]
     content = demo_photo(shoe).read_bytes() if content is None else content
-    assert_error(staff.post(f"/api/v1/products/{shoe.pk}/images/", {"photo": photo(content)}), status, code)
+    assert_error(
+        staff.post(f"/api/v1/products/{shoe.pk}/images/", {"photo": photo(content)}), status, code
+    )
     assert shoe.images.count() == 1
 
 
 def test_an_oversized_image_upload_is_a_413(staff, settings, catalogue):
     settings.CATALOG_MAX_UPLOAD_BYTES = 1000
-    assert_error(staff.post(f"/api/v1/products/{catalogue[0].pk}/images/", {"photo": demo_upload(catalogue[1])}),
-                 413, "file_too_large")
+    assert_error(
+        staff.post(
+            f"/api/v1/products/{catalogue[0].pk}/images/", {"photo": demo_upload(catalogue[1])}
+        ),
+        413,
+        "file_too_large",
+    )
 
 
 def test_only_staff_add_or_delete_images(anonymous, customer, catalogue):
@@ -177,12 +217,15 @@ def test_only_staff_add_or_delete_images(anonymous, customer, catalogue):
     assert shoe.images.count() == 1
 
 
-def test_deleting_the_primary_image_promotes_the_next_and_leaves_the_index(staff, catalogue, auto_update,
-                                                                         django_capture_on_commit_callbacks):
+def test_deleting_the_primary_image_promotes_the_next_and_leaves_the_index(
+    staff, catalogue, auto_update, django_capture_on_commit_callbacks
+):
     shoe = catalogue[0]
     first = shoe.primary_image
     with django_capture_on_commit_callbacks(execute=True):
-        second = staff.post(f"/api/v1/products/{shoe.pk}/images/", {"photo": photo(image_bytes())}).json()
+        second = staff.post(
+            f"/api/v1/products/{shoe.pk}/images/", {"photo": photo(image_bytes())}
+        ).json()
         assert staff.delete(f"/api/v1/products/{shoe.pk}/images/{first.pk}/").status_code == 204
     assert shoe.primary_image.pk == second["id"] and shoe.primary_image.is_primary
     assert first.pk not in current_index(fingerprint()).ids()
@@ -190,12 +233,15 @@ def test_deleting_the_primary_image_promotes_the_next_and_leaves_the_index(staff
 
 def test_deleting_an_image_of_another_product_is_a_404(staff, catalogue):
     other = catalogue[1].primary_image
-    assert_error(staff.delete(f"/api/v1/products/{catalogue[0].pk}/images/{other.pk}/"), 404, "not_found")
+    assert_error(
+        staff.delete(f"/api/v1/products/{catalogue[0].pk}/images/{other.pk}/"), 404, "not_found"
+    )
     assert ProductImage.objects.filter(pk=other.pk).exists()
 
 
-def test_a_deactivated_product_leaves_similar_results(staff, anonymous, catalogue, auto_update,
-                                                      django_capture_on_commit_callbacks):
+def test_a_deactivated_product_leaves_similar_results(
+    staff, anonymous, catalogue, auto_update, django_capture_on_commit_callbacks
+):
     shoe = catalogue[0]
     nearest = result_ids(similar(anonymous, shoe, k=1))[0]
     with django_capture_on_commit_callbacks(execute=True):
@@ -207,7 +253,9 @@ def test_a_deactivated_product_leaves_similar_results(staff, anonymous, catalogu
     assert_error(anonymous.get(f"/api/v1/products/{nearest}/similar/"), 404, "not_found")
 
 
-def test_a_deleted_product_leaves_the_index(staff, catalogue, auto_update, django_capture_on_commit_callbacks):
+def test_a_deleted_product_leaves_the_index(
+    staff, catalogue, auto_update, django_capture_on_commit_callbacks
+):
     shoe = catalogue[0]
     image_id = shoe.primary_image.pk
     with django_capture_on_commit_callbacks(execute=True):

@@ -4,24 +4,36 @@ from django.core.management import call_command
 pytestmark = pytest.mark.django_db
 
 OPERATIONS = {
-    ("/api/v1/products/", "get"), ("/api/v1/products/", "post"),
-    ("/api/v1/products/{id}/", "get"), ("/api/v1/products/{id}/", "put"), ("/api/v1/products/{id}/", "patch"),
-    ("/api/v1/products/{id}/", "delete"), ("/api/v1/products/{id}/similar/", "get"),
-    ("/api/v1/products/{id}/images/", "post"), ("/api/v1/products/{id}/images/{image_id}/", "delete"),
-    ("/api/v1/search/image/", "post"), ("/api/v1/auth/token/", "post"),
+    ("/api/v1/products/", "get"),
+    ("/api/v1/products/", "post"),
+    ("/api/v1/products/{id}/", "get"),
+    ("/api/v1/products/{id}/", "put"),
+    ("/api/v1/products/{id}/", "patch"),
+    ("/api/v1/products/{id}/", "delete"),
+    ("/api/v1/products/{id}/similar/", "get"),
+    ("/api/v1/products/{id}/images/", "post"),
+    ("/api/v1/products/{id}/images/{image_id}/", "delete"),
+    ("/api/v1/search/image/", "post"),
+    ("/api/v1/auth/token/", "post"),
 }
 
 
 def test_the_schema_is_valid_openapi_without_warnings(tmp_path):
-    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")
+    )
 
 
 def test_the_schema_documents_every_operation_and_its_errors(anonymous):
     schema = anonymous.get("/api/v1/schema/", {"format": "json"}).json()
-    assert {(path, method) for path, item in schema["paths"].items() for method in item} == OPERATIONS
+    assert {
+        (path, method) for path, item in schema["paths"].items() for method in item
+    } == OPERATIONS
     search = schema["paths"]["/api/v1/search/image/"]["post"]
     assert {"200", "400", "413", "415", "429"} <= set(search["responses"])
-    assert search["responses"]["413"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+    assert search["responses"]["413"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
     similar = schema["paths"]["/api/v1/products/{id}/similar/"]["get"]
     k = next(parameter for parameter in similar["parameters"] if parameter["name"] == "k")
     assert k["schema"] == {"type": "integer", "maximum": 100, "minimum": 1, "default": 25}
