@@ -4,7 +4,7 @@ VENV ?= .venv
 PORT ?= 8000
 BIN := $(VENV)/bin
 
-.PHONY: run setup test
+.PHONY: run setup test lint
 
 ## Set up everything (virtualenv, packages, database, demo catalogue) and serve the shop.
 run: setup
@@ -20,6 +20,12 @@ setup: $(VENV)/.installed
 ## Run the whole test suite.
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+## Lint, check the formatting and the apps' import contracts (pyproject.toml); CI runs it too.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

@@ -299,7 +299,8 @@ def main():
     unknown = set(chosen_runtimes) - set(CPU_RUNTIMES)
     if unknown:
         parser.error(
-            f"--runtimes: unknown {', '.join(sorted(unknown))}; choose from {', '.join(CPU_RUNTIMES)}"
+            f"--runtimes: unknown {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join(CPU_RUNTIMES)}"
         )
     if len(threads_list) > 1:
         return one_process_per_thread_count(threads_list, args)
@@ -412,8 +413,9 @@ def one_process_per_thread_count(threads_list, args):
 
 def table(rows, quality):
     lines = [
-        "| backbone | threads | batch | torch fp32 images/s | fast runtime | images/s | ratio (lowest) | "
-        "stored-vector cosine min / mean | descriptor cosine min / mean | P@10 type fp32 → fast | P@10 type+colour fp32 → fast |",
+        "| backbone | threads | batch | torch fp32 images/s | fast runtime | images/s "
+        "| ratio (lowest) | stored-vector cosine min / mean | descriptor cosine min / mean "
+        "| P@10 type fp32 → fast | P@10 type+colour fp32 → fast |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
@@ -422,7 +424,8 @@ def table(rows, quality):
             (
                 f"{q['vector_cosine_min']:.4f} / {q['vector_cosine_mean']:.4f}",
                 f"{q['descriptor_cosine_min']:.4f} / {q['descriptor_cosine_mean']:.4f}",
-                f"{q['fp32']['precision_article_type']:.4f} → {q['fast_eval']['precision_article_type']:.4f}",
+                f"{q['fp32']['precision_article_type']:.4f} → "
+                f"{q['fast_eval']['precision_article_type']:.4f}",
                 f"{q['fp32']['precision_article_type_colour']:.4f} → "
                 f"{q['fast_eval']['precision_article_type_colour']:.4f}",
             )

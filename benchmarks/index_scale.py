@@ -45,8 +45,9 @@ RECALL_AT = 10
 
 
 def real_vectors(path, var_dir):
-    """The real vectors cached at path; read from the database of var_dir by a child process
-    when missing (Django is set up once a process, and end_to_end sets it up on the scratch copy)."""
+    """The real vectors cached at path; read from the database of var_dir by a child
+    process when missing (Django is set up once a process, and end_to_end sets it up on
+    the scratch copy)."""
     path = Path(path)
     if not path.exists():
         subprocess.run(

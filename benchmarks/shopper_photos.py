@@ -256,7 +256,8 @@ def cluttered(source, rng):
 
 
 def phone_light(image, rng):
-    """Indoor phone-camera light: slight blur, warm or cool cast, dimmer and flatter, sensor noise."""
+    """Indoor phone-camera light: slight blur, warm or cool cast, dimmer
+    and flatter, sensor noise."""
     blurred = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.2)))
     pixels = np.asarray(blurred, np.float64)
     strength = rng.uniform(0.08, 0.15)
@@ -442,7 +443,8 @@ def main():
         sys.exit("No active product with a primary photo: run manage.py import_catalog first.")
     if not ImageEmbedding.objects.filter(fingerprint=fingerprint()).exists():
         sys.exit(
-            f"No stored vector for {fingerprint()}: run manage.py embed_catalog and build_index first."
+            f"No stored vector for {fingerprint()}: "
+            "run manage.py embed_catalog and build_index first."
         )
     timed_search(load_source(products[0]).data)  # loads the model and the index, not timed
     variants = run(products, args.seed, args.save_examples)

@@ -7,6 +7,8 @@ from .services import product_ensure_primary_image, products_set_active
 
 
 def image_preview(image, size):
+    """An <img> of the image's thumbnail fitted in size x size pixels,
+    or a dash without an image."""
     if image is None or not image.image:
         return "—"
     return format_html(

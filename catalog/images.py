@@ -32,10 +32,12 @@ def read_upload(file):
 
 
 def readable_size(size):
+    """A size in bytes for people, e.g. "10.0 MB" (no non-breaking space)."""
     return filesizeformat(size).replace("\xa0", " ")
 
 
 def file_too_large_error(size, limit):
+    """The ValidationError (code file_too_large) for a file of `size` bytes over `limit` bytes."""
     return ValidationError(
         "The file is %(size)s; the limit is %(limit)s.",
         code="file_too_large",
@@ -70,16 +72,18 @@ def check_image_bytes(content, *, max_bytes=None, max_pixels=None):
             # catches truncated files at a fraction of the cost of a full decode.
             image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
             image.load()
-    except Image.DecompressionBombError:
-        raise ValidationError("The image has far too many pixels.", code="too_many_pixels")
-    except UnidentifiedImageError:
+    except Image.DecompressionBombError as error:
+        raise ValidationError(
+            "The image has far too many pixels.", code="too_many_pixels"
+        ) from error
+    except UnidentifiedImageError as error:
         raise ValidationError(
             "The file is not an image that can be read (JPEG, PNG, WebP, ...).", code="not_an_image"
-        )
+        ) from error
     except (OSError, SyntaxError, ValueError) as error:
         raise ValidationError(
             "The image file is damaged: %(error)s.", code="corrupt_image", params={"error": error}
-        )
+        ) from error
     return CheckedImage(
         content=content,
         width=width,
@@ -115,6 +119,8 @@ def open_photo(source, *, max_side=None):
 
 
 def to_rgb(image):
+    """An RGB copy of a PIL image of any mode: transparency flattened on white, palette,
+    greyscale, CMYK and 16-bit or float modes converted."""
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image.mode in ("RGBA", "LA", "PA"):

@@ -74,6 +74,7 @@ class ImportReport:
 
     @property
     def imported(self):
+        """Rows imported or already up to date: every row not skipped."""
         return self.created + self.updated + self.unchanged
 
 
@@ -127,6 +128,10 @@ def parse_rows(reader, images_dir, report, limit):
 
 
 def parse_row(record, line, images_dir):
+    """The Row of a styles.csv record (a dict of its columns) found on `line`; raises BadRow
+    saying what is wrong (a required column empty, a bad id, gender, year or price, a text too
+    long for its field). The photo is not read here."""
+
     def value(column):
         return (record.get(column) or "").strip()
 
@@ -159,6 +164,8 @@ def parse_row(record, line, images_dir):
 
 
 def parse_year(text):
+    """The year of a styles.csv `year` value (None when empty); raises BadRow unless it is a
+    whole number from 1900 to 2100."""
     if not text:
         return None
     if not text.isdigit() or not 1900 <= int(text) <= 2100:
@@ -167,12 +174,14 @@ def parse_year(text):
 
 
 def parse_price(text):
+    """The price of a styles.csv `price` value as a Decimal with 2 places (None when empty);
+    raises BadRow unless it is a number from 0 to 99,999,999.99."""
     if not text:
         return None
     try:
         price = Decimal(text)
-    except InvalidOperation:
-        raise BadRow(f"price {text!r} is not a number")
+    except InvalidOperation as error:
+        raise BadRow(f"price {text!r} is not a number") from error
     if not price.is_finite() or price < 0 or price >= Decimal("1e8"):
         raise BadRow(f"price {text!r} must be between 0 and 99,999,999.99")
     return price.quantize(Decimal("0.01"))
@@ -182,17 +191,20 @@ def read_photo(row):
     """The checked photo of a row; raises BadRow when it is missing or unusable."""
     try:
         content = row.image_path.read_bytes()
-    except FileNotFoundError:
-        raise BadRow(f"image images/{row.image_path.name} is missing")
+    except FileNotFoundError as error:
+        raise BadRow(f"image images/{row.image_path.name} is missing") from error
     except OSError as error:
-        raise BadRow(f"image images/{row.image_path.name} cannot be read: {error}")
+        raise BadRow(f"image images/{row.image_path.name} cannot be read: {error}") from error
     try:
         return check_image_bytes(content)
     except ValidationError as error:
-        raise BadRow(f"image images/{row.image_path.name}: {' '.join(error.messages)}")
+        raise BadRow(f"image images/{row.image_path.name}: {' '.join(error.messages)}") from error
 
 
 def import_batch(batch, report):
+    """Read and check the photos of a batch of Rows, then write the rows with a usable photo in
+    one transaction (write_batch); rows whose photo is missing or unusable go to the report.
+    When the transaction fails, the photo files it stored are deleted and the error is raised."""
     photos = {}
     good_rows = []
     for row in batch:
@@ -214,6 +226,11 @@ def import_batch(batch, report):
 
 
 def write_batch(rows, photos, report, written_files):
+    """Create or update the products of `rows` and add their new photos, with bulk queries;
+    call inside a transaction. `photos`: {external id: CheckedImage}. The names of the files
+    stored go to `written_files` (the caller deletes them if the transaction rolls back); the
+    counts of created, updated and unchanged products go to the report. A changed photo
+    becomes the primary image and the earlier one is kept."""
     existing = {
         product.external_id: product
         for product in Product.objects.filter(

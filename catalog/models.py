@@ -18,7 +18,9 @@ class Product(models.Model):
         unique=True,
         null=True,
         blank=True,
-        help_text="Id in the source catalogue (styles.csv `id`); empty for products made in the admin.",
+        help_text=(
+            "Id in the source catalogue (styles.csv `id`); empty for products made in the admin."
+        ),
     )
     name = models.CharField(max_length=255)
     gender = models.CharField(max_length=16, choices=Gender.choices)
@@ -61,6 +63,8 @@ class Product(models.Model):
 
 
 def product_image_path(image, filename, suffix=""):
+    """The storage name of a product photo: products/<external id or p<id>>/<first 16 hex digits
+    of its SHA-256><suffix>.<the upload's extension, jpg without one>."""
     # The content hash in the name makes the path deterministic: re-importing the same
     # photo reuses the file instead of piling up copies.
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
@@ -69,6 +73,7 @@ def product_image_path(image, filename, suffix=""):
 
 
 def thumbnail_path(image, filename):
+    """The storage name of a photo's thumbnail: its photo's name with -thumb, as a .jpg."""
     return product_image_path(image, "thumbnail.jpg", suffix="-thumb")
 
 
@@ -106,4 +111,5 @@ class ProductImage(models.Model):
 
     @property
     def thumbnail_url(self):
+        """The URL of the thumbnail, or of the photo while it has none."""
         return (self.thumbnail or self.image).url

@@ -1,4 +1,5 @@
-"""The catalogue's receivers: a new photo's thumbnail task, a deleted photo's files, after the commit."""
+"""The catalogue's receivers: a new photo's thumbnail task, a deleted
+photo's files, after the commit."""
 
 from django.conf import settings
 from django.db import transaction

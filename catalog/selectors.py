@@ -49,11 +49,13 @@ class CatalogueFilters:
         }
 
     def apply(self, products):
+        """The products (a Product queryset) narrowed by the filters that are set."""
         return products.filter(**self.lookups())
 
 
 def product_list(*, include_inactive=False):
-    """Active products (all of them with include_inactive), newest first, with their images loaded."""
+    """Active products (all of them with include_inactive), newest first,
+    with their images loaded."""
     products = Product.objects.prefetch_related("images")
     return products if include_inactive else products.filter(is_active=True)
 
@@ -80,6 +82,8 @@ def product_search(*, query="", filters=None, products=None):
 
 
 def full_text_search(products, query):
+    """PostgreSQL full-text search of the products (English stemming, web search syntax),
+    annotated with `rank` and ordered by it, newest first among equals."""
     from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
     vector = SearchVector(*SEARCHED_FIELDS, config="english")
@@ -117,8 +121,8 @@ def products_by_id(product_ids):
 
 
 def stored_activation(product_id):
-    """Whether the product is active as stored (before a change being saved), or None when it
-    is not stored."""
+    """Whether the product is active as stored (before a change being saved), or
+    None when it is not stored."""
     return Product.objects.filter(pk=product_id).values_list("is_active", flat=True).first()
 
 

@@ -7,6 +7,7 @@ from django.views.static import serve
 
 
 def serve_media(request, path):
+    """A file of MEDIA_ROOT, served by Django (SERVE_MEDIA); 404 for a missing file."""
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 

@@ -42,7 +42,8 @@ class StateFilter(admin.SimpleListFilter):
 
 @admin.register(PhotoEmbedding)
 class PhotoEmbeddingAdmin(admin.ModelAdmin):
-    """Every photo's embedding state under the current model; above the list, the model and the index."""
+    """Every photo's embedding state under the current model; above the
+    list, the model and the index."""
 
     list_display = ["preview", "product", "state", "attempts", "error"]
     list_filter = [StateFilter]

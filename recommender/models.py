@@ -1,4 +1,5 @@
-"""The recommender's tables: each photo's stored vectors, and photos seen with their embedding state.
+"""The recommender's tables: each photo's stored vectors, and photos seen with their embedding
+state.
 
 The QuerySet methods here are the query building blocks that both selectors (reads) and
 services (writes) use: services never import selectors.
@@ -15,7 +16,8 @@ MAX_ATTEMPTS = 3  # a photo that failed this often is left alone until it is rep
 
 class ImageEmbeddingQuerySet(models.QuerySet):
     def current(self, model_fingerprint, status=None):
-        """Rows of this model with this status (default DONE), made from each photo's current file."""
+        """Rows of this model with this status (default DONE), made from
+        each photo's current file."""
         return self.filter(
             fingerprint=model_fingerprint,
             status=status or ImageEmbedding.Status.DONE,
@@ -23,7 +25,8 @@ class ImageEmbeddingQuerySet(models.QuerySet):
         )
 
     def indexable(self, model_fingerprint, image_ids=None):
-        """The current vectors of active products' photos (of image_ids, or all): what the index holds."""
+        """The current vectors of active products' photos (of image_ids, or
+        all): what the index holds."""
         rows = self.current(model_fingerprint).filter(image__product__is_active=True)
         return rows if image_ids is None else rows.filter(image_id__in=list(image_ids))
 
@@ -95,14 +98,16 @@ class ImageEmbedding(models.Model):
 
 class PhotoQuerySet(models.QuerySet):
     def without_current_vector(self, model_fingerprint):
-        """Photos with no vector from this model, or a vector made from an earlier file, oldest first."""
+        """Photos with no vector from this model, or a vector made from an
+        earlier file, oldest first."""
         done = ImageEmbedding.objects.about_each_photo(
             model_fingerprint, status=ImageEmbedding.Status.DONE
         )
         return self.exclude(Exists(done)).order_by("id")
 
     def pending(self, model_fingerprint):
-        """Photos still to embed: no current vector, and not given up on after MAX_ATTEMPTS failures."""
+        """Photos still to embed: no current vector, and not given up on
+        after MAX_ATTEMPTS failures."""
         given_up = ImageEmbedding.objects.about_each_photo(
             model_fingerprint, status=ImageEmbedding.Status.FAILED, attempts__gte=MAX_ATTEMPTS
         )

@@ -24,10 +24,12 @@ PROJECTIONS_DIR = Path(__file__).resolve().parent / "projections"
 
 
 def unit_rows(matrix):
+    """The matrix (any shape) with its last axis scaled to unit L2 norm (zero rows stay zero)."""
     return matrix / np.maximum(np.linalg.norm(matrix, axis=-1, keepdims=True), 1e-12)
 
 
 def projection_path(backbone_name, weights_id):
+    """The shipped projection file of these backbone weights (recommender/projections/)."""
     return PROJECTIONS_DIR / f"{backbone_name}-{weights_id}.npz"
 
 
@@ -40,9 +42,12 @@ class Projection:
 
     @property
     def size(self):
+        """The length of a projected vector."""
         return self.type_map.shape[0] + self.joint_map.shape[0]
 
     def apply(self, shape, colour):
+        """(n, size) float32 unit vectors of (n, shape size) descriptors and (n, colour size)
+        signatures: [sqrt(type_weight) * type part, joint part], each part a unit vector first."""
         type_part = unit_rows(shape @ self.type_map.T)
         joint_part = unit_rows(np.hstack([shape, colour]) @ self.joint_map.T)
         return unit_rows(np.hstack([np.sqrt(self.type_weight) * type_part, joint_part])).astype(
@@ -51,6 +56,8 @@ class Projection:
 
     @classmethod
     def load(cls, path):
+        """The projection saved at path (its id: 8 hex digits of the file's SHA-256); raises
+        ImproperlyConfigured for a file of an older format."""
         with np.load(path) as arrays:
             if "type_weight" not in arrays.files:
                 raise ImproperlyConfigured(
@@ -76,6 +83,7 @@ class Projection:
         return cls.load(path) if path.is_file() else None
 
     def save(self, path):
+        """Write the maps (as float16) and the type weight to an .npz file at path."""
         np.savez_compressed(
             path,
             type_map=self.type_map.astype(np.float16),

@@ -18,34 +18,40 @@ from . import tasks
 
 
 def enabled():
+    """Whether catalogue changes are embedded and indexed at once (RECOMMENDER_AUTO_UPDATE)."""
     return settings.RECOMMENDER_AUTO_UPDATE
 
 
 @receiver(post_save, sender=ProductImage, dispatch_uid="recommender-image-saved")
 def image_saved(sender, instance, **kwargs):
+    """Queue the embedding of a saved photo (once the save is committed)."""
     if enabled():
         queue_on_commit(tasks.embed_images, [instance.pk])
 
 
 @receiver(post_delete, sender=ProductImage, dispatch_uid="recommender-image-deleted")
 def image_deleted(sender, instance, **kwargs):
+    """Queue the removal of a deleted photo from the index (once the deletion is committed)."""
     if enabled():
         queue_on_commit(tasks.refresh_index, [instance.pk])
 
 
 @receiver(pre_save, sender=Product, dispatch_uid="recommender-product-saving")
 def remember_activation(sender, instance, **kwargs):
+    """Note whether the product being saved was active, for product_saved."""
     instance._was_active = stored_activation(instance.pk) if instance.pk and enabled() else None
 
 
 @receiver(post_save, sender=Product, dispatch_uid="recommender-product-saved")
 def product_saved(sender, instance, created, **kwargs):
+    """A product saved active after inactive, or the reverse: its photos' index entries change."""
     if not created and instance._was_active != instance.is_active:
         activation_changed(sender, product_ids=[instance.pk])
 
 
 @receiver(products_activation_changed, dispatch_uid="recommender-activation-changed")
 def activation_changed(sender, product_ids, **kwargs):
+    """Queue the index update of the photos of products (de)activated, once committed."""
     if enabled():
         image_ids = image_ids_of_products(product_ids)
         if image_ids:

@@ -1,4 +1,5 @@
-"""Reads of the recommender: "more like this", search by photo, the live index and the pipeline's state.
+"""Reads of the recommender: "more like this", search by photo, the live index and the pipeline's
+state.
 
 No read writes but one, explicitly: a missing or unreadable index is rebuilt by
 services.index_restore (current_index) until the data-safety work decides what a reader
@@ -50,7 +51,8 @@ def similar_products(*, product, k=25, filters=None):
 
 
 def search_by_image(*, upload, k=25, filters=None):
-    """The k products that look most like an uploaded photo; raises ValidationError for a bad upload.
+    """The k products that look most like an uploaded photo; raises ValidationError for a bad
+    upload.
 
     The photo is searched as two views (recommender.embedding.photo_views), each product
     ranked by its better score. The query is not expanded: a shopper's photo is far from the
@@ -62,7 +64,8 @@ def search_by_image(*, upload, k=25, filters=None):
 
 
 def product_vector(product):
-    """The stored vector of the product's primary photo (or of another photo when that one has none)."""
+    """The stored vector of the product's primary photo (or of another
+    photo when that one has none)."""
     return stored_vector([image.pk for image in product.images.all()])
 
 
@@ -199,7 +202,8 @@ def settled_count(best, scores):
 
 
 def products_inspired_by(*, product_ids, k=10):
-    """Products close to the mean vector of the given (viewed) products, excluding them; [] with none."""
+    """Products close to the mean vector of the given (viewed) products,
+    excluding them; [] with none."""
     viewed = Product.objects.filter(pk__in=product_ids).prefetch_related(
         "images"
     )  # for product_vector
@@ -236,7 +240,8 @@ def pipeline_status():
     """What the admin and `recommender_status` show: the model, the index, the photos' states."""
     model_fingerprint = fingerprint()
     version, path = snapshots.latest_version(model_fingerprint)
-    # The process's loaded copy (reloaded only when a new version appears), not a fresh read per view.
+    # The process's loaded copy (reloaded only when a new version appears), not a fresh read per
+    # view.
     size = len(current_index(model_fingerprint)) if path else 0
     done = ImageEmbedding.objects.current(model_fingerprint).count()
     failed = ImageEmbedding.objects.current(model_fingerprint, ImageEmbedding.Status.FAILED).count()

@@ -91,6 +91,7 @@ def embeddings_update(
 
 
 def photo_paths(images):
+    """The file paths of ProductImages' photos (local storage)."""
     return [image.image.path for image in images]
 
 
@@ -142,6 +143,8 @@ def store_vectors(images, vectors, model_fingerprint):
 
 
 def record_failure(image, model_fingerprint, error):
+    """Store a FAILED row with the error for a photo that cannot be embedded, counting the
+    attempts made on its current file (1 for a new file)."""
     logger.warning("Cannot embed image %s: %s", image.id, error)
     row, _ = ImageEmbedding.objects.get_or_create(
         image=image,
@@ -164,6 +167,8 @@ def record_failure(image, model_fingerprint, error):
 
 
 def vector_size(vectors):
+    """The length of the stored vectors: that of the (n, d) array given, or the current model's
+    when there are none."""
     return vectors.shape[1] if len(vectors) else vector_model().size
 
 
@@ -174,7 +179,8 @@ def index_from_database(model_fingerprint):
 
 
 def index_rebuild(*, model_fingerprint=None):
-    """Build the index from the stored vectors (no photo is read) and publish it; returns the version."""
+    """Build the index from the stored vectors (no photo is read) and
+    publish it; returns the version."""
     model_fingerprint = model_fingerprint or fingerprint()
     with snapshots.writer_lock(model_fingerprint):
         index = index_from_database(model_fingerprint)

@@ -20,6 +20,8 @@ KEEP_VERSIONS = 2  # a reader that just listed the folder can still open the pre
 
 
 def snapshot_dir(fingerprint):
+    """The folder of a fingerprint's index files (characters other than letters,
+    digits, _ . - replaced by _)."""
     return Path(settings.RECOMMENDER_INDEX_DIR) / re.sub(r"[^A-Za-z0-9_.-]", "_", fingerprint)
 
 
@@ -43,7 +45,8 @@ def latest_version(fingerprint):
 
 
 def writer_lock(fingerprint):
-    """Serialise writers of one fingerprint's index (other processes included): a context manager."""
+    """Serialise writers of one fingerprint's index (other processes
+    included): a context manager."""
     return FileLock(snapshot_dir(fingerprint) / ".lock")
 
 
@@ -57,7 +60,8 @@ def publish(fingerprint, index):
 
 
 def load_latest(fingerprint):
-    """The newest published index, read afresh, or None; raises CorruptIndex for an unreadable file."""
+    """The newest published index, read afresh, or None; raises
+    CorruptIndex for an unreadable file."""
     _, path = latest_version(fingerprint)
     return load_index(path) if path else None
 
@@ -92,6 +96,8 @@ class LoadedIndex:
         return self.index
 
     def load_if_changed(self):
+        """Load the newest version when it is not the one held; raises CorruptIndex for a file
+        that cannot be read."""
         # "Changed", not "newer": deleted snapshot files are rebuilt from version 1 again.
         for _ in range(3):
             version, path = latest_version(self.fingerprint)

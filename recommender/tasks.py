@@ -1,9 +1,9 @@
 """Celery tasks: thin, idempotent wrappers over recommender.services, taking ids.
 
 Embedding runs on the `embeddings` queue and index updates on the `index` queue
-(CELERY_TASK_ROUTES), so a large embedding backlog never holds up removals. Tasks are acknowledged late (a killed worker's task
-is delivered again) and retry transient failures (database, broker, file system) with
-exponential backoff.
+(CELERY_TASK_ROUTES), so a large embedding backlog never holds up removals. Tasks are
+acknowledged late (a killed worker's task is delivered again) and retry transient failures
+(database, broker, file system) with exponential backoff.
 """
 
 from celery import shared_task
@@ -38,6 +38,7 @@ def refresh_index(image_ids):
 
 @shared_task(**RETRY)
 def rebuild_index():
+    """Rebuild the index from the stored vectors and publish it (the admin's action)."""
     return services.index_rebuild()
 
 

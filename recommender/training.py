@@ -81,7 +81,8 @@ def shopper_like(photo, rng):
 
 
 def held_out_split(article_types, seed=0):
-    """Boolean mask of part B: half of each articleType, drawn with a fixed seed (the rest is part A)."""
+    """Boolean mask of part B: half of each articleType, drawn with a fixed
+    seed (the rest is part A)."""
     article_types = np.asarray(article_types)
     rng = np.random.default_rng(seed)
     part_b = np.zeros(len(article_types), bool)
@@ -93,6 +94,7 @@ def held_out_split(article_types, seed=0):
 
 
 def class_ids(labels):
+    """(n,) int64 ids of the labels: 0..m-1 for the m distinct labels, in sorted order."""
     _, ids = np.unique(np.asarray(labels), return_inverse=True)
     return ids
 

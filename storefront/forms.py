@@ -6,7 +6,8 @@ from catalog.selectors import CatalogueFilters
 
 
 class FiltersForm(forms.Form):
-    """The catalogue's filters, from a query string or a POST; values that do not parse are left out."""
+    """The catalogue's filters, from a query string or a POST; values that
+    do not parse are left out."""
 
     gender = forms.CharField(required=False, max_length=64)
     master_category = forms.CharField(required=False, max_length=64)
@@ -59,7 +60,8 @@ class SimilarityForm(forms.Form):
         )
 
     def query_string(self):
-        """ "?same_gender=1&..." for the toggles that are on (kept in the links between products)."""
+        """ "?same_gender=1&..." for the toggles that are on (kept in
+        the links between products)."""
         self.is_valid()
         on = [name for name in self.fields if self.cleaned_data.get(name)]
         return "?" + "&".join(f"{name}=1" for name in on) if on else ""

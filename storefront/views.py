@@ -73,7 +73,8 @@ def product_detail(request, pk):
 
 
 def photo_search(request):
-    """Search by an uploaded photo; the upload is read in memory for this request and never stored."""
+    """Search by an uploaded photo; the upload is read in memory for this
+    request and never stored."""
     posted = request.method == "POST"
     form = PhotoSearchForm(request.POST, request.FILES) if posted else PhotoSearchForm()
     results = None
@@ -115,6 +116,7 @@ def facet_choices(products, form):
 
 
 def viewed_ids(request):
+    """The ids of the products this visitor viewed last (oldest first), from the session."""
     return request.session.get("viewed", [])
 
 

@@ -162,7 +162,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = CATALOG_MAX_UPLOAD_BYTES + 1024 * 1024
 
 CATALOG_PAGE_SIZE = 25
 
-# The REST API under /api/v1/ (storefront/api/): token auth for apps, sessions for the browsable API.
+# The REST API under /api/v1/ (storefront/api/): token auth for apps, sessions for the browsable
+# API.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

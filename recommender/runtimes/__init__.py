@@ -1,4 +1,5 @@
-"""Where the backbone runs: PyTorch (the fp32 reference), ONNX Runtime, or OpenVINO with an int8 model.
+"""Where the backbone runs: PyTorch (the fp32 reference), ONNX Runtime, or OpenVINO with an int8
+model.
 
 - choice: which runtime runs (RECOMMENDER_RUNTIME, less what this machine cannot do);
 - cpu: what the CPU offers (the cores this process may use, VNNI);

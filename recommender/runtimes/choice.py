@@ -66,8 +66,8 @@ def unusable_because(backbone_choice, runtime):
         return f"{PACKAGES[runtime]} is not installed (pip install -r requirements.txt)"
     if is_int8(runtime) and not cpu_has_vnni():
         return (
-            "this CPU has no VNNI instructions, without which int8 products saturate and the vectors "
-            "drift from the reference (cosine down to 0.965, docs/benchmarks.md)"
+            "this CPU has no VNNI instructions, without which int8 products saturate and the "
+            "vectors drift from the reference (cosine down to 0.965, docs/benchmarks.md)"
         )
     if (backbone_choice.name, backbone_choice.weights_id, runtime) in _failed_runtimes:
         return "its model could not be built or loaded here"
@@ -75,8 +75,8 @@ def unusable_because(backbone_choice, runtime):
         installed("onnx") and installed("onnxruntime")
     ):
         return (
-            f"{model_path(backbone_choice, runtime)} is missing and the onnx and onnxruntime packages "
-            "(needed to build it) are not both installed"
+            f"{model_path(backbone_choice, runtime)} is missing and the onnx and onnxruntime "
+            "packages (needed to build it) are not both installed"
         )
     return None
 

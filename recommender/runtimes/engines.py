@@ -26,6 +26,7 @@ class CompiledBackbone:
 
     @staticmethod
     def pixels(batch):
+        """A (N, 3, H, W) torch batch as a contiguous float32 NumPy array on the CPU."""
         return np.ascontiguousarray(batch.cpu().numpy(), dtype=np.float32)
 
 
@@ -48,6 +49,7 @@ class OnnxBackbone(CompiledBackbone):
         )
 
     def feature_maps(self, batch):
+        """Backbone.feature_maps, run by ONNX Runtime on the caller's thread."""
         import torch
 
         return [
@@ -79,6 +81,7 @@ class OpenVinoBackbone(CompiledBackbone):
         self.compiled = openvino.Core().compile_model(str(model_path), "CPU", config)
 
     def feature_maps(self, batch):
+        """Backbone.feature_maps, run by OpenVINO on the cores."""
         import torch
 
         request = self.compiled.create_infer_request()  # one per call: callers may be threads

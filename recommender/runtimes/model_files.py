@@ -27,7 +27,8 @@ def calibration_dir():
 
 
 def calibration_files():
-    """The first CALIBRATION_PHOTOS photos (by file name) of the demo catalogue: a fixed, shipped set."""
+    """The first CALIBRATION_PHOTOS photos (by file name) of the demo
+    catalogue: a fixed, shipped set."""
     return sorted(calibration_dir().glob("*.jpg"))[:CALIBRATION_PHOTOS]
 
 

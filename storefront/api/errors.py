@@ -22,6 +22,7 @@ class PayloadTooLarge(exceptions.APIException):
 
 
 def upload_too_large(size):
+    """The 413 API exception for an upload of `size` bytes."""
     return PayloadTooLarge(
         f"The upload is {readable_size(size)}; "
         f"the limit is {readable_size(settings.CATALOG_MAX_UPLOAD_BYTES)}."
@@ -29,7 +30,8 @@ def upload_too_large(size):
 
 
 def api_exception_handler(exc, context):
-    """DRF's handler, with Django's exceptions mapped to API exceptions and the body in the common format."""
+    """DRF's handler, with Django's exceptions mapped to API exceptions and the
+    body in the common format."""
     exc = as_api_exception(exc)
     response = exception_handler(exc, context)
     if response is not None:
@@ -38,6 +40,8 @@ def api_exception_handler(exc, context):
 
 
 def as_api_exception(exc):
+    """Django's exceptions as DRF's (ValidationError, too large, too many fields, 404,
+    403); others as they are."""
     if isinstance(exc, DjangoValidationError):
         return from_django_validation_error(exc)
     if isinstance(exc, RequestDataTooBig):
@@ -63,6 +67,7 @@ def from_django_validation_error(error):
 
 
 def error_body(exc):
+    """{"code", "message"} of an API exception, and "fields" for a validation error by field."""
     if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
         fields = {name: messages(errors) for name, errors in exc.detail.items()}
         return {

@@ -5,7 +5,8 @@ from .errors import upload_too_large
 
 
 class UploadParser(MultiPartParser):
-    """multipart/form-data that refuses a request over DATA_UPLOAD_MAX_MEMORY_SIZE before reading it."""
+    """multipart/form-data that refuses a request over
+    DATA_UPLOAD_MAX_MEMORY_SIZE before reading it."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         size = int(parser_context["request"].META.get("CONTENT_LENGTH") or 0)

@@ -14,7 +14,8 @@ class IsStaffOrReadOnly(BasePermission):
 
 
 class ImageSearchAnonThrottle(AnonRateThrottle):
-    """Anonymous searches by photo, at REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["image_search"] (read per request)."""
+    """Anonymous searches by photo, at
+    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["image_search"] (read per request)."""
 
     scope = "image_search"
 

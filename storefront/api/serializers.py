@@ -1,4 +1,5 @@
-"""What the API reads and writes. Writes are done by catalog.services: these only validate and render."""
+"""What the API reads and writes. Writes are done by catalog.services: these
+only validate and render."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -33,7 +34,8 @@ class ImageSerializer(serializers.ModelSerializer):
 
 
 class ProductFields(serializers.ModelSerializer):
-    """Product attributes under their API names (those of the query parameters); the others keep theirs."""
+    """Product attributes under their API names (those of the query
+    parameters); the others keep theirs."""
 
     masterCategory = serializers.CharField(source="master_category", max_length=64)
     subCategory = serializers.CharField(source="sub_category", max_length=64)
@@ -91,7 +93,8 @@ class ProductSerializer(ProductFields):
 
 
 class ProductInputSerializer(ProductFields):
-    """A product to create, or the fields to change (PATCH: any of them; is_active=false deactivates)."""
+    """A product to create, or the fields to change (PATCH: any of them;
+    is_active=false deactivates)."""
 
     class Meta:
         model = Product

@@ -1,4 +1,5 @@
-"""Thin views: validate with a serializer, call a catalog or recommender service/selector, render."""
+"""Thin views: validate with a serializer, call a catalog or recommender
+service/selector, render."""
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404

@@ -31,7 +31,8 @@ def demo_rows(count):
 
 
 def make_folder(path, rows, images=None):
-    """A Kaggle-layout folder: styles.csv with `rows`, demo photos for them, plus `images` (id -> bytes)."""
+    """A Kaggle-layout folder: styles.csv with `rows`, demo photos for them,
+    plus `images` (id -> bytes)."""
     (path / "images").mkdir(parents=True, exist_ok=True)
     with open(path / "styles.csv", "w", newline="", encoding="utf-8") as file:
         writer = csv.DictWriter(

@@ -25,7 +25,8 @@ def demo_rows():
 
 
 def import_products(folder, rows):
-    """Import `rows` (with their demo photos) through the catalogue importer; the products, in row order."""
+    """Import `rows` (with their demo photos) through the catalogue importer;
+    the products, in row order."""
     report = catalog_import(path=make_folder(folder, rows), progress=False)
     assert report.skipped == []
     by_id = Product.objects.in_bulk([row["id"] for row in rows], field_name="external_id")

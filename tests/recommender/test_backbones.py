@@ -6,7 +6,8 @@ from recommender.backbones import BackboneUnavailable, choose_backbone, load_bac
 
 @pytest.fixture
 def no_resnet50_weights(settings, tmp_path, monkeypatch):
-    """No ResNet-50 weights on this machine (setting empty, empty torch cache) and no way to download them."""
+    """No ResNet-50 weights on this machine (setting empty, empty torch cache)
+    and no way to download them."""
     settings.RECOMMENDER_RESNET50_WEIGHTS = ""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.setattr(backbones, "can_download_resnet50", lambda *args, **kwargs: False)

@@ -1,4 +1,5 @@
-"""The real embed_files and embed_photo_views (not the per-session cache the other recommender tests use)."""
+"""The real embed_files and embed_photo_views (not the per-session cache the
+other recommender tests use)."""
 
 import numpy as np
 from PIL import Image

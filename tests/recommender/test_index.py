@@ -19,8 +19,8 @@ def index(vectors):
     return FaissFlatIndex.build(DIMENSION, IDS, vectors)
 
 
-def result_ids(index, vector, k=len(IDS), allowed_ids=None):
-    _, ids = index.search(vector, k, allowed_ids)
+def result_ids(index, vector, k=None, allowed_ids=None):
+    _, ids = index.search(vector, k or len(IDS), allowed_ids)
     return [int(i) for i in ids[0] if i >= 0]
 
 

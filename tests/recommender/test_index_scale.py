@@ -17,7 +17,8 @@ COUNT = 4000
 
 
 def clustered_unit_vectors(count, dimension, clusters=40, spread=0.35, seed=0):
-    """Unit vectors around random centres: neighbourhoods like the catalogue's, not uniform noise."""
+    """Unit vectors around random centres: neighbourhoods like the
+    catalogue's, not uniform noise."""
     rng = np.random.default_rng(seed)
     centres = random_unit_vectors(clusters, dimension, seed=seed + 100)
     noise = spread * rng.normal(size=(count, dimension)) / np.sqrt(dimension)

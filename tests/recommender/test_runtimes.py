@@ -1,4 +1,5 @@
-"""RECOMMENDER_RUNTIME: ONNX Runtime (fp32, int8) and OpenVINO (int8) against the PyTorch fp32 reference."""
+"""RECOMMENDER_RUNTIME: ONNX Runtime (fp32, int8) and OpenVINO (int8) against
+the PyTorch fp32 reference."""
 
 import functools
 import os
@@ -297,7 +298,8 @@ def test_an_unknown_runtime_is_refused(settings):
 def test_working_out_the_fingerprint_imports_no_runtime():
     # A web process searching by a catalogue product only needs the fingerprint.
     code = (
-        "import os, sys, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'fashionsite.settings.test'; "
+        "import os, sys, django; "
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'fashionsite.settings.test'; "
         "django.setup(); from recommender.embedding import fingerprint; fingerprint(); "
         "print(sorted({'torch', 'onnxruntime', 'openvino'} & set(sys.modules)))"
     )

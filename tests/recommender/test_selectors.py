@@ -204,8 +204,8 @@ def test_with_several_query_vectors_each_product_scores_its_best_over_them(catal
 
 
 class ListedIndex:
-    """An index whose search gives, for each query, the first n of a fixed best-first list of
-    (score, image id)."""
+    """An index whose search gives, for each query, the first n of a fixed best-first
+    list of (score, image id)."""
 
     exact = True
 

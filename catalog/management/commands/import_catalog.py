@@ -6,7 +6,10 @@ SHOWN_REASONS = 20
 
 
 class Command(BaseCommand):
-    help = "Import a catalogue folder in the Kaggle layout (styles.csv + images/<id>.jpg). Safe to run again."
+    help = (
+        "Import a catalogue folder in the Kaggle layout (styles.csv + images/<id>.jpg). "
+        "Safe to run again."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="folder holding styles.csv and images/")
@@ -19,7 +22,7 @@ class Command(BaseCommand):
         try:
             report = catalog_import(path=path, limit=limit, progress=not no_progress)
         except ImportFolderError as error:
-            raise CommandError(str(error))
+            raise CommandError(str(error)) from error
         self.stdout.write(
             f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged, "
             f"{len(report.skipped)} skipped."

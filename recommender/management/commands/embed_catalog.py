@@ -10,7 +10,10 @@ SHOWN_FAILURES = 20
 
 
 class Command(BaseCommand):
-    help = "Compute the vectors of photos that have none from the current model (or a stale one). Resumable."
+    help = (
+        "Compute the vectors of photos that have none from the current model (or a stale one). "
+        "Resumable."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(

@@ -12,9 +12,9 @@ from recommender.selectors import primary_vectors
 
 class Command(BaseCommand):
     help = (
-        "Retrieval quality of the stored vectors: every active product queries all the others, ranked "
-        "as the shop ranks them (query expansion) and by plain search; precision@k and mAP@k by "
-        "articleType, and by articleType and baseColour."
+        "Retrieval quality of the stored vectors: every active product queries all the others, "
+        "ranked as the shop ranks them (query expansion) and by plain search; precision@k and "
+        "mAP@k by articleType, and by articleType and baseColour."
     )
 
     def add_arguments(self, parser):

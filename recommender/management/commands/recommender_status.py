@@ -6,7 +6,10 @@ from recommender.selectors import pipeline_status
 
 
 class Command(BaseCommand):
-    help = "Show the backbone, the index (version, size, age) and how many photos are embedded, pending or failed."
+    help = (
+        "Show the backbone, the index (version, size, age) and how many photos are embedded, "
+        "pending or failed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", dest="as_json", help="print JSON")

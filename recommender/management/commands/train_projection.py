@@ -22,8 +22,8 @@ from recommender.training import (
 
 class Command(BaseCommand):
     help = (
-        "Train the projection of a backbone on half of a labelled catalogue folder (Kaggle layout), "
-        "report retrieval quality on the other half, and write the projection file."
+        "Train the projection of a backbone on half of a labelled catalogue folder (Kaggle "
+        "layout), report retrieval quality on the other half, and write the projection file."
     )
 
     def add_arguments(self, parser):
@@ -100,7 +100,8 @@ class Command(BaseCommand):
         """Descriptors of every photo, then of shopper-like copies of the training photos."""
         names = ("shape", "colour", "shopper_shape", "shopper_colour")
         # What made the descriptors: a cache made otherwise is recomputed, never reused.
-        key = f"{descriptor_id(choice.name, choice.weights_id)}-shopper{SHOPPER_LIKE_VERSION}-seed{seed}"
+        made_by = descriptor_id(choice.name, choice.weights_id)
+        key = f"{made_by}-shopper{SHOPPER_LIKE_VERSION}-seed{seed}"
         if cache and Path(cache).is_file():
             with np.load(cache) as stored:
                 if (

@@ -111,9 +111,12 @@ def test_malformed_filters_are_a_400_with_field_errors(anonymous):
 def test_the_list_can_be_ordered(anonymous):
     for name, price in [("B", 30), ("A", 20), ("C", 10)]:
         ProductFactory(name=name, price=price)
-    order = lambda ordering: [
-        item["name"] for item in anonymous.get(LIST, {"ordering": ordering}).json()["results"]
-    ]
+
+    def order(ordering):
+        return [
+            item["name"] for item in anonymous.get(LIST, {"ordering": ordering}).json()["results"]
+        ]
+
     assert order("name") == ["A", "B", "C"]
     assert order("price") == ["C", "A", "B"]
     assert order("-created_at") == ["C", "A", "B"]

@@ -1,4 +1,5 @@
-"""More like this, search by photo and image uploads, on 36 real demo products (embedded and indexed)."""
+"""More like this, search by photo and image uploads, on 36 real demo
+products (embedded and indexed)."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile

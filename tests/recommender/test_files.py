@@ -1,0 +1,27 @@
+import os
+
+import pytest
+
+from recommender.files import write_atomically
+
+
+def test_a_written_file_replaces_the_old_one_whole(tmp_path):
+    path = tmp_path / "folder" / "model.onnx"
+    write_atomically(path, lambda temporary: temporary.write_bytes(b"first"))
+    write_atomically(path, lambda temporary: temporary.write_bytes(b"second"))
+    assert path.read_bytes() == b"second"
+    assert os.listdir(path.parent) == ["model.onnx"]
+
+
+def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"old")
+
+    def half_then_fail(temporary):
+        temporary.write_bytes(b"ha")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomically(path, half_then_fail)
+    assert path.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["model.onnx"]
