@@ -33,6 +33,23 @@ class ImageSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
+# What staff write (ProductInputSerializer), in the order a product is shown (ProductSerializer).
+WRITABLE_FIELDS = [
+    "external_id",
+    "name",
+    "gender",
+    "masterCategory",
+    "subCategory",
+    "articleType",
+    "colour",
+    "season",
+    "year",
+    "usage",
+    "price",
+    "is_active",
+]
+
+
 class ProductFields(serializers.ModelSerializer):
     """Product attributes under their API names (those of the query
     parameters); the others keep theirs."""
@@ -72,46 +89,15 @@ class ProductSerializer(ProductFields):
 
     class Meta:
         model = Product
-        fields = [
-            "id",
-            "external_id",
-            "name",
-            "gender",
-            "masterCategory",
-            "subCategory",
-            "articleType",
-            "colour",
-            "season",
-            "year",
-            "usage",
-            "price",
-            "is_active",
-            "created_at",
-            "updated_at",
-            "images",
-        ]
+        fields = ["id", *WRITABLE_FIELDS, "created_at", "updated_at", "images"]
 
 
 class ProductInputSerializer(ProductFields):
-    """A product to create, or the fields to change (PATCH: any of them;
-    is_active=false deactivates)."""
+    """A product to create, or the fields to change (PATCH: any of them; is_active=false deactivates)."""  # noqa: E501 (one line: the OpenAPI schema's description)
 
     class Meta:
         model = Product
-        fields = [
-            "external_id",
-            "name",
-            "gender",
-            "masterCategory",
-            "subCategory",
-            "articleType",
-            "colour",
-            "season",
-            "year",
-            "usage",
-            "price",
-            "is_active",
-        ]
+        fields = WRITABLE_FIELDS
         extra_kwargs = {"price": {"min_value": 0}}
 
     def validate_external_id(self, value):

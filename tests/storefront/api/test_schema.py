@@ -1,6 +1,8 @@
 import pytest
 from django.core.management import call_command
 
+from tests.conftest import REPO
+
 pytestmark = pytest.mark.django_db
 
 OPERATIONS = {
@@ -21,6 +23,15 @@ OPERATIONS = {
 def test_the_schema_is_valid_openapi_without_warnings(tmp_path):
     call_command(
         "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")
+    )
+
+
+def test_the_committed_schema_file_is_the_schema_the_api_serves(tmp_path):
+    served = tmp_path / "openapi.yaml"
+    call_command("spectacular", "--file", str(served))
+    assert served.read_text() == (REPO / "docs" / "openapi.yaml").read_text(), (
+        "The API's schema changed: check the change is meant for the mobile apps, then "
+        "`.venv/bin/python manage.py spectacular --file docs/openapi.yaml`."
     )
 
 
