@@ -1,5 +1,6 @@
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from tests.conftest import REPO
 
@@ -26,7 +27,10 @@ def test_the_schema_is_valid_openapi_without_warnings(tmp_path):
     )
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="docs/openapi.yaml is PostgreSQL's")
 def test_the_committed_schema_file_is_the_schema_the_api_serves(tmp_path):
+    # Integer bounds come from the database (SQLite allows larger years), so the committed file
+    # is the schema production serves, on PostgreSQL; CI runs the suite there.
     served = tmp_path / "openapi.yaml"
     call_command("spectacular", "--file", str(served))
     assert served.read_text() == (REPO / "docs" / "openapi.yaml").read_text(), (
