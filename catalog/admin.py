@@ -30,6 +30,7 @@ class ProductImageInline(admin.TabularInline):
 
     @admin.display(description="preview")
     def preview(self, image):
+        """A 120 px preview of a stored photo (a dash in the empty form)."""
         return image_preview(image if image.pk else None, 120)
 
 
@@ -75,22 +76,27 @@ class ProductAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
+        """Products with their images prefetched (for the list's thumbnails)."""
         return super().get_queryset(request).prefetch_related("images")
 
     @admin.display(description="photo")
     def thumbnail(self, product):
+        """A 60 px preview of the product's primary photo."""
         return image_preview(product.primary_image, 60)
 
     def save_related(self, request, form, formsets, change):
+        """Save the images, then make the first one primary when none is."""
         super().save_related(request, form, formsets, change)
         product_ensure_primary_image(product=form.instance)
 
     @admin.action(description="Activate selected products")
     def activate(self, request, queryset):
+        """Activate the selected products (catalog.services.products_set_active)."""
         count = products_set_active(queryset=queryset, is_active=True)
         self.message_user(request, f"{count} product(s) activated.")
 
     @admin.action(description="Deactivate selected products")
     def deactivate(self, request, queryset):
+        """Deactivate the selected products (catalog.services.products_set_active)."""
         count = products_set_active(queryset=queryset, is_active=False)
         self.message_user(request, f"{count} product(s) deactivated.")

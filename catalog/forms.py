@@ -15,6 +15,8 @@ class ProductImageForm(forms.ModelForm):
         fields = ["image", "is_primary", "position"]
 
     def clean_image(self):
+        """The upload, checked (catalog.images.check_image_upload: a ValidationError becomes the
+        field's error); its hash and size are set on the image."""
         upload = self.cleaned_data["image"]
         if upload and "image" in self.changed_data:
             checked = check_image_upload(upload)
@@ -28,6 +30,7 @@ class ProductImageFormSet(forms.BaseInlineFormSet):
     """Across a product's images: no photo twice, at most one primary."""
 
     def clean(self):
+        """Refuse a product left without photos, more than one primary, or one photo twice."""
         super().clean()
         kept = [
             form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")

@@ -30,9 +30,11 @@ class StateFilter(admin.SimpleListFilter):
     title = parameter_name = "state"
 
     def lookups(self, request, model_admin):
+        """The states to filter by: done, failed, pending."""
         return [("done", "done"), ("failed", "failed"), ("pending", "pending")]
 
     def queryset(self, request, queryset):
+        """The photos in the chosen state (pending: no row of the current model)."""
         if self.value() == "pending":
             return queryset.filter(current_status=None)
         if self.value():
@@ -53,41 +55,51 @@ class PhotoEmbeddingAdmin(admin.ModelAdmin):
     change_list_template = "admin/recommender/photoembedding/change_list.html"
 
     def get_queryset(self, request):
+        """Every photo with its state under the current model (PhotoQuerySet.with_state)."""
         return super().get_queryset(request).with_state(fingerprint())
 
     def has_add_permission(self, request):
+        """None: photos are added to products."""
         return False
 
     def has_change_permission(self, request, obj=None):
+        """None: the states are the pipeline's to change (by the actions)."""
         return False
 
     @admin.display(description="photo")
     def preview(self, photo):
+        """A 60 px preview of the photo."""
         return catalog_admin.image_preview(photo, 60)
 
     @admin.display(description="state", ordering="current_status")
     def state(self, photo):
+        """done, failed or pending."""
         return photo.current_status or "pending"
 
     @admin.display(description="attempts")
     def attempts(self, photo):
+        """How many times embedding its current file failed."""
         return photo.current_attempts or 0
 
     @admin.display(description="error")
     def error(self, photo):
+        """The last error of a failed photo, else empty."""
         return photo.current_error or ""
 
     def changelist_view(self, request, extra_context=None):
+        """The list, with the pipeline's status above it (selectors.pipeline_status)."""
         return super().changelist_view(
             request, extra_context={"pipeline": pipeline_status(), **(extra_context or {})}
         )
 
     @admin.action(description="Re-embed the selected photos", permissions=["view"])
     def reembed_selected(self, request, queryset):
+        """Forget the selected photos' vectors and queue their embedding."""
         reembed(self, request, list(queryset.values_list("id", flat=True)))
 
     @admin.action(description="Rebuild the index (from stored vectors)", permissions=["view"])
     def rebuild_index(self, request, queryset):
+        """Queue a rebuild of the index from the stored vectors (the selection does not matter)."""
         queue_on_commit(tasks.rebuild_index)
         self.message_user(request, "The index rebuild is queued.", messages.SUCCESS)
 
@@ -103,4 +115,5 @@ class ProductAdmin(catalog_admin.ProductAdmin):
 
     @admin.action(description="Re-embed the photos of the selected products")
     def reembed_products(self, request, queryset):
+        """Forget the vectors of the selected products' photos and queue their embedding."""
         reembed(self, request, image_ids_of_products(queryset.values_list("id", flat=True)))

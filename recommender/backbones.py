@@ -232,7 +232,7 @@ BACKBONES = {backbone.name: backbone for backbone in (ResNet50, EfficientNetLite
 
 
 def default_device():
-    """ "cuda" when PyTorch sees a CUDA GPU, else "cpu"."""
+    """The device name: "cuda" when PyTorch sees a CUDA GPU, else "cpu"."""
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"

@@ -204,12 +204,11 @@ class Embedder:
 
     def shape_descriptors(self, pixels, masks):
         """(N, D) float32 shape descriptors of (N, INPUT_SIZE, INPUT_SIZE, 3) uint8 squares and
-        their
-        (N, INPUT_SIZE, INPUT_SIZE) foreground masks (1 product, 0 background): GeM of the last map,
-        the foreground-weighted mean of each intermediate map, then each intermediate map pooled to
-        SPATIAL_GRID x SPATIAL_GRID cells, each part L2-normalised (the module's docstring). GeM:
-        Radenovic, Tolias and Chum, "Fine-tuning CNN Image Retrieval with No Human Annotation",
-        TPAMI 2018."""
+        their (N, INPUT_SIZE, INPUT_SIZE) foreground masks (1 product, 0 background): GeM of the
+        last map, the foreground-weighted mean of each intermediate map, then each intermediate
+        map pooled to SPATIAL_GRID x SPATIAL_GRID cells, each part L2-normalised (the module's
+        docstring). GeM: Radenovic, Tolias and Chum, "Fine-tuning CNN Image Retrieval with No
+        Human Annotation", TPAMI 2018."""
         import torch
         import torch.nn.functional as F
 

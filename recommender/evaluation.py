@@ -37,7 +37,7 @@ def search_others(index, queries, k):
 def precision_and_map(neighbours, labels, k):
     """(precision@k, mAP@k) averaged over the queries: `neighbours` (n, >= k) row indexes of
     each query's results, best first; a result is relevant when its label is the query's.
-    Average precision is divided by min(k, the other rows with the query's label)."""
+    Average precision is divided by min(k, the other rows with the query's label), at least 1."""
     labels = np.asarray(labels)
     hits = labels[neighbours[:, :k]] == labels[:, None]
     relevant = np.array([np.count_nonzero(labels == label) - 1 for label in labels])

@@ -219,7 +219,8 @@ def products_inspired_by(*, product_ids, k=10):
 
 def primary_vectors(model_fingerprint):
     """(articleTypes, baseColours, vectors) of the active products' primary photos with a
-    stored vector of this model: two lists of n strings and float32 (n, d) unit vectors."""
+    stored vector of this model: two lists of n strings and float32 (n, d) unit vectors
+    (shape (0, 0) when there are none)."""
     rows = list(
         ImageEmbedding.objects.filter(
             fingerprint=model_fingerprint,

@@ -21,6 +21,7 @@ class FiltersForm(forms.Form):
     )
 
     def filters(self):
+        """The valid filters as CatalogueFilters (values that do not parse are left out)."""
         self.is_valid()
         data = self.cleaned_data
         return CatalogueFilters(**{name: data.get(name) or None for name in FILTER_FIELDS})
@@ -33,6 +34,7 @@ class SearchForm(FiltersForm):
     q = forms.CharField(required=False, max_length=200, label="Search")
 
     def query(self):
+        """The search words, or "" (at most 200 characters)."""
         self.is_valid()
         return self.cleaned_data.get("q", "")
 
@@ -51,6 +53,7 @@ class SimilarityForm(forms.Form):
     match_colour = forms.BooleanField(required=False, label="Match colour")
 
     def filters_for(self, product):
+        """CatalogueFilters that keep the product's gender, category or colour, as toggled."""
         self.is_valid()
         data = self.cleaned_data
         return CatalogueFilters(
@@ -60,8 +63,8 @@ class SimilarityForm(forms.Form):
         )
 
     def query_string(self):
-        """ "?same_gender=1&..." for the toggles that are on (kept in
-        the links between products)."""
+        """The query string of the toggles that are on, e.g. "?same_gender=1&match_colour=1" (kept
+        in the links between products), or "" when none is."""
         self.is_valid()
         on = [name for name in self.fields if self.cleaned_data.get(name)]
         return "?" + "&".join(f"{name}=1" for name in on) if on else ""

@@ -32,6 +32,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
     """Ordering with the id as the last key, so that pages never repeat or skip a product."""
 
     def filter(self, qs, value):
+        """The products ordered by `value`, then by id (newest first)."""
         qs = super().filter(qs, value)
         return qs.order_by(*qs.query.order_by, "-id") if value else qs
 
@@ -62,6 +63,8 @@ class ProductFilter(django_filters.FilterSet):
         fields = []
 
     def filter_queryset(self, queryset):
+        """The grid's search (catalog.selectors.product_search) over the products of ?status=,
+        then ordered."""
         # The grid's search, like the pages' (product_search), over the products of `status`.
         data = self.form.cleaned_data
         products = product_search(
@@ -72,6 +75,8 @@ class ProductFilter(django_filters.FilterSet):
         return self.filters["ordering"].filter(products, data.get("ordering"))
 
     def of_status(self, products, status):
+        """The products of a ?status= (active, inactive, all); raises a ValidationError (400) when a
+        customer asks for other than active ones."""
         if status != "active" and not (self.request and self.request.user.is_staff):
             raise serializers.ValidationError(
                 {"status": [f"Only staff can list {status} products."]}
@@ -93,4 +98,5 @@ class CatalogueFiltersSerializer(serializers.Serializer):
     price_max = serializers.DecimalField(**PRICE, required=False)
 
     def filters(self):
+        """The validated filters as CatalogueFilters."""
         return catalogue_filters(self.validated_data)

@@ -20,6 +20,7 @@ class ApiSchema(AutoSchema):
         return responses
 
     def get_auth(self):
+        """drf-spectacular's security requirements, with no authentication allowed for reads."""
         auths = super().get_auth()
         if self.method in SAFE_METHODS and {} not in auths:
             auths.append({})  # anyone may read (IsStaffOrReadOnly)

@@ -29,6 +29,7 @@ class ImageSerializer(serializers.ModelSerializer):
         return self.absolute(image.thumbnail_url)
 
     def absolute(self, url):
+        """The URL made absolute with the request's host (as it is without a request)."""
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
 

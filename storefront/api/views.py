@@ -76,6 +76,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         )
 
     def rendered(self, product, status_code=status.HTTP_200_OK):
+        """The product in full (ProductSerializer) as a response with this status."""
         return Response(
             ProductSerializer(product, context=self.get_serializer_context()).data,
             status=status_code,

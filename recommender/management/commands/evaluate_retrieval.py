@@ -45,6 +45,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Written to {output}")
 
     def print_table(self, results):
+        """Write the results of both rankings as a table to stdout."""
         self.stdout.write(
             f"{results['fingerprint']}: {results['queries']} products, k={results['k']}"
         )
