@@ -1,9 +1,9 @@
-"""Import a catalogue folder in the Kaggle "Fashion Product Images" layout.
+"""Reading a catalogue folder in the Kaggle "Fashion Product Images" layout.
 
 The folder holds `styles.csv` (id, gender, masterCategory, subCategory, articleType,
 baseColour, season, year, usage, productDisplayName, and optionally price) and
-`images/<id>.jpg`. Rows are checked, then written in batches: each batch is one
-transaction, so an interrupted import never leaves a product without its photo.
+`images/<id>.jpg`. Rows and photos are read and checked here; catalog.services.catalog_import
+writes them, in batches.
 """
 
 import csv
@@ -13,15 +13,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import transaction
-from django.utils import timezone
-from more_itertools import chunked
-from tqdm import tqdm
 
-from .images import check_image_bytes, thumbnail_jpeg
-from .models import Gender, Product, ProductImage, product_image_path, thumbnail_path
+from .images import check_image_bytes
+from .models import Gender, Product
 
 REQUIRED_COLUMNS = [
     "id",
@@ -86,26 +80,23 @@ class Row:
     image_path: Path
 
 
-def catalog_import(*, path, limit=None, batch_size=500, progress=True):
-    """Import the folder at `path`; returns an ImportReport. Safe to run again."""
+def read_catalogue(path, report, limit=None):
+    """The good rows of the catalogue folder at `path` (at most `limit` rows read), in file
+    order, as Rows; bad rows go to the report with their line and reason. Raises
+    ImportFolderError when the path is not such a folder or styles.csv lacks a column. Photos
+    are not read here (read_photo)."""
     folder = Path(path)
     csv_path, images_dir = folder / "styles.csv", folder / "images"
     if not csv_path.is_file() or not images_dir.is_dir():
         raise ImportFolderError(
             f"{folder} is not a catalogue folder: it needs styles.csv and an images/ folder."
         )
-    report = ImportReport()
     with open(csv_path, newline="", encoding="utf-8-sig") as csv_file:
         reader = csv.DictReader(csv_file)
         missing = [column for column in REQUIRED_COLUMNS if column not in (reader.fieldnames or [])]
         if missing:
             raise ImportFolderError(f"{csv_path} lacks the column(s): {', '.join(missing)}.")
-        rows = list(parse_rows(reader, images_dir, report, limit))
-    with tqdm(total=len(rows), desc="Importing", unit=" products", disable=not progress) as bar:
-        for batch in chunked(rows, batch_size):
-            import_batch(batch, report)
-            bar.update(len(batch))
-    return report
+        return list(parse_rows(reader, images_dir, report, limit))
 
 
 def parse_rows(reader, images_dir, report, limit):
@@ -199,101 +190,3 @@ def read_photo(row):
         return check_image_bytes(content)
     except ValidationError as error:
         raise BadRow(f"image images/{row.image_path.name}: {' '.join(error.messages)}") from error
-
-
-def import_batch(batch, report):
-    """Read and check the photos of a batch of Rows, then write the rows with a usable photo in
-    one transaction (write_batch); rows whose photo is missing or unusable go to the report.
-    When the transaction fails, the photo files it stored are deleted and the error is raised."""
-    photos = {}
-    good_rows = []
-    for row in batch:
-        try:
-            photos[row.external_id] = read_photo(row)
-            good_rows.append(row)
-        except BadRow as error:
-            report.skipped.append((row.line, str(error)))
-    written_files = []
-    try:
-        with transaction.atomic():
-            write_batch(good_rows, photos, report, written_files)
-    except BaseException:
-        # The transaction rolled back: remove the photos it had stored, so an
-        # interrupted import leaves nothing behind.
-        for name in written_files:
-            default_storage.delete(name)
-        raise
-
-
-def write_batch(rows, photos, report, written_files):
-    """Create or update the products of `rows` and add their new photos, with bulk queries;
-    call inside a transaction. `photos`: {external id: CheckedImage}. The names of the files
-    stored go to `written_files` (the caller deletes them if the transaction rolls back); the
-    counts of created, updated and unchanged products go to the report. A changed photo
-    becomes the primary image and the earlier one is kept."""
-    existing = {
-        product.external_id: product
-        for product in Product.objects.filter(
-            external_id__in=[row.external_id for row in rows]
-        ).prefetch_related("images")
-    }
-    new_products, changed_products = [], []
-    now = timezone.now()
-    for row in rows:
-        product = existing.get(row.external_id)
-        if product is None:
-            new_products.append(Product(external_id=row.external_id, **row.fields))
-        elif any(getattr(product, name) != row.fields[name] for name in PRODUCT_FIELDS):
-            for name in PRODUCT_FIELDS:
-                setattr(product, name, row.fields[name])
-            product.updated_at = now
-            changed_products.append(product)
-    Product.objects.bulk_create(new_products)
-    Product.objects.bulk_update(changed_products, PRODUCT_FIELDS + ["updated_at"])
-    products = {product.external_id: product for product in [*existing.values(), *new_products]}
-
-    new_images, replaced_photo_ids = [], set()
-    for row in rows:
-        product, photo = products[row.external_id], photos[row.external_id]
-        known_hashes = (
-            {image.sha256 for image in product.images.all()}
-            if row.external_id in existing
-            else set()
-        )
-        if photo.sha256 in known_hashes:
-            continue
-        if known_hashes:
-            replaced_photo_ids.add(product.pk)
-        image = ProductImage(
-            product=product,
-            sha256=photo.sha256,
-            width=photo.width,
-            height=photo.height,
-            is_primary=True,
-            position=len(known_hashes),
-        )
-        image.image.name = store_file(
-            product_image_path(image, f"photo.{photo.format.lower()}"), photo.content, written_files
-        )
-        image.thumbnail.name = store_file(
-            thumbnail_path(image, ""), thumbnail_jpeg(photo.content), written_files
-        )
-        new_images.append(image)
-    # A changed photo becomes the primary image; the earlier one is kept as a second image.
-    ProductImage.objects.filter(product_id__in=replaced_photo_ids, is_primary=True).update(
-        is_primary=False
-    )
-    ProductImage.objects.bulk_create(new_images)
-
-    changed_ids = {product.pk for product in changed_products} | replaced_photo_ids
-    report.created += len(new_products)
-    report.updated += len(changed_ids)
-    report.unchanged += len(rows) - len(new_products) - len(changed_ids)
-
-
-def store_file(name, content, written_files):
-    """Save a file under its content-addressed name, reusing an identical file already there."""
-    if not default_storage.exists(name):
-        name = default_storage.save(name, ContentFile(content))
-        written_files.append(name)
-    return name

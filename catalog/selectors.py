@@ -115,6 +115,11 @@ def price_range():
     return None if prices["low"] is None else (prices["low"], prices["high"])
 
 
+def product_image(*, product, image_id):
+    """The product's photo with this id, or None when it has none such."""
+    return product.images.filter(pk=image_id).first()
+
+
 def products_by_id(product_ids):
     """{id: product} of these products, active or not (Django's in_bulk)."""
     return Product.objects.in_bulk(product_ids)
@@ -133,6 +138,10 @@ def image_ids_of_products(product_ids):
     )
 
 
-def images_without_thumbnail():
-    """Photos whose thumbnail is still to be made, oldest first."""
-    return ProductImage.objects.filter(thumbnail="").order_by("id")
+def images_without_thumbnail(*, image_ids=None, limit=None):
+    """Photos whose thumbnail is still to be made (of image_ids, or all), oldest first, at
+    most `limit` of them, as a list."""
+    images = ProductImage.objects.filter(thumbnail="").order_by("id")
+    if image_ids is not None:
+        images = images.filter(id__in=image_ids)
+    return list(images[:limit])

@@ -16,20 +16,13 @@ RETRY = {
 @shared_task(**RETRY)
 def make_thumbnails(image_ids):
     """Make the thumbnails these photos lack (an unreadable photo is left without one)."""
-    for image in selectors.images_without_thumbnail().filter(id__in=image_ids):
-        try:
-            services.image_thumbnail_make(image=image)
-        except OSError:  # an unreadable file: the recommender records it as failed
-            continue
+    services.images_thumbnail_make(images=selectors.images_without_thumbnail(image_ids=image_ids))
 
 
 @shared_task(**RETRY)
 def thumbnails_catch_up():
-    """Run by Celery beat: thumbnails of photos that have none (bulk imports, outages)."""
-    image_ids = list(
-        selectors.images_without_thumbnail().values_list("id", flat=True)[
-            : settings.CATALOG_THUMBNAIL_BATCH
-        ]
-    )
-    make_thumbnails(image_ids)
-    return len(image_ids)
+    """Run by Celery beat: thumbnails of photos that have none (bulk imports, outages), at most
+    CATALOG_THUMBNAIL_BATCH a run; returns how many it tried."""
+    images = selectors.images_without_thumbnail(limit=settings.CATALOG_THUMBNAIL_BATCH)
+    services.images_thumbnail_make(images=images)
+    return len(images)

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from django.core.exceptions import ImproperlyConfigured
 
+from .files import write_atomically
+
 PROJECTIONS_DIR = Path(__file__).resolve().parent / "projections"
 
 
@@ -83,10 +85,16 @@ class Projection:
         return cls.load(path) if path.is_file() else None
 
     def save(self, path):
-        """Write the maps (as float16) and the type weight to an .npz file at path."""
-        np.savez_compressed(
-            path,
-            type_map=self.type_map.astype(np.float16),
-            joint_map=self.joint_map.astype(np.float16),
-            type_weight=self.type_weight,
-        )
+        """Write the maps (as float16) and the type weight to an .npz file at path, atomically
+        (web processes read the shipped file)."""
+
+        def write(temporary):
+            with open(temporary, "wb") as file:  # a file object: np.savez adds no ".npz"
+                np.savez_compressed(
+                    file,
+                    type_map=self.type_map.astype(np.float16),
+                    joint_map=self.joint_map.astype(np.float16),
+                    type_weight=self.type_weight,
+                )
+
+        write_atomically(path, write)

@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+from more_itertools import chunked
 from PIL import Image
 from tqdm import tqdm
 
@@ -48,13 +49,9 @@ def compute_descriptors(embedder, paths, batch_size=32, progress=True, shopper_s
     shopper-like copy of each photo instead (shopper_like, seeded)."""
     rng = random.Random(shopper_seed)
     shapes, colours = [], []
-    for start in tqdm(
-        range(0, len(paths), batch_size),
-        desc="Describing photos",
-        unit=" batches",
-        disable=not progress,
-    ):
-        photos = read_photos(paths[start : start + batch_size])
+    batches = list(chunked(paths, batch_size))
+    for batch in tqdm(batches, desc="Describing photos", unit=" batches", disable=not progress):
+        photos = read_photos(batch)
         if shopper_seed is not None:
             photos = [shopper_like(photo, rng) for photo in photos]
         shape, colour = embedder.descriptors(photos)

@@ -115,3 +115,15 @@ def test_a_value_that_does_not_parse_stops_the_start_naming_the_variable(tmp_pat
     result = run_python("", VAR_DIR=str(tmp_path), DEBUG="maybe")
     assert result.returncode != 0
     assert 'Environment variable "DEBUG" invalid' in result.stderr
+
+
+def test_production_settings_refuse_to_start_without_a_host(tmp_path):
+    result = run_python(
+        "",
+        settings_module="fashionsite.settings.production",
+        VAR_DIR=str(tmp_path),
+        SECRET_KEY="from-the-environment",
+        ALLOWED_HOSTS=" , ",
+    )
+    assert result.returncode != 0
+    assert "Set ALLOWED_HOSTS" in result.stderr

@@ -11,13 +11,21 @@ from pathlib import Path
 from environs import Env
 
 env = Env()
+
+
+@env.parser_for("names")
+def names(value):
+    """A comma-separated list of names (hosts, origins): each stripped, empty ones left out."""
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = env.path("VAR_DIR", BASE_DIR / "var")
 
 SECRET_KEY = env.str("SECRET_KEY", "django-insecure-laptop-only-key-set-SECRET_KEY-in-production")
 DEBUG = env.bool("DEBUG", True)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"], subcast=str.strip)
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [], subcast=str.strip)
+ALLOWED_HOSTS = env.names("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env.names("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -204,7 +212,7 @@ RECOMMENDER_DEVICE = env.str("RECOMMENDER_DEVICE", "")  # empty: cuda when prese
 # auto (default: on a CPU the backbone's fastest faithful int8 runtime, as installed; torch on a
 # GPU), torch (the fp32 reference), onnx (ONNX Runtime, the same vectors), onnx-int8,
 # openvino-int8 (2-4.5x torch on a CPU, vectors within cosine 0.99 of torch's). See
-# recommender/runtimes.py.
+# recommender/runtimes/.
 RECOMMENDER_RUNTIME = env.str("RECOMMENDER_RUNTIME", "auto")
 RECOMMENDER_MODEL_DIR = env.path("RECOMMENDER_MODEL_DIR", VAR_DIR / "models")
 RECOMMENDER_INDEX_DIR = env.path("RECOMMENDER_INDEX_DIR", VAR_DIR / "index")

@@ -12,7 +12,7 @@ DEBUG = env.bool("DEBUG", False)
 SECRET_KEY = env.str("SECRET_KEY", "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("Set SECRET_KEY in the environment (50+ random characters).")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", [], subcast=str.strip)
+ALLOWED_HOSTS = env.names("ALLOWED_HOSTS", "")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured(
         "Set ALLOWED_HOSTS in the environment, e.g. ALLOWED_HOSTS=shop.example.com"

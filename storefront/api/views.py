@@ -2,10 +2,9 @@
 service/selector, render."""
 
 from django.conf import settings
-from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -13,7 +12,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.selectors import product_list
+from catalog.selectors import product_image, product_list
 from catalog.services import (
     product_create,
     product_delete,
@@ -145,7 +144,9 @@ class ProductViewSet(viewsets.ModelViewSet):
         detail=True, methods=["delete"], url_path="images/(?P<image_id>[0-9]+)", filter_backends=[]
     )
     def image_delete(self, request, pk=None, image_id=None):
-        image = get_object_or_404(self.get_object().images, pk=image_id)
+        image = product_image(product=self.get_object(), image_id=image_id)
+        if image is None:
+            raise exceptions.NotFound()
         product_image_delete(image=image)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -5,8 +5,9 @@ from unittest import mock
 import pytest
 from django.core.management import CommandError, call_command
 
-from catalog.importer import ImportFolderError, catalog_import
+from catalog.importer import ImportFolderError
 from catalog.models import Product, ProductImage
+from catalog.services import catalog_import
 from tests.conftest import DEMO_CATALOGUE
 from tests.images import image_bytes
 

@@ -7,9 +7,8 @@ import numpy as np
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageOps
 
-from catalog.importer import catalog_import
 from catalog.models import Product
-from catalog.services import product_image_add
+from catalog.services import catalog_import, product_image_add
 from tests.catalog.test_import import make_folder
 from tests.conftest import DEMO_CATALOGUE
 

@@ -25,3 +25,14 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path
         write_atomically(path, half_then_fail)
     assert path.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["model.onnx"]
+
+
+def test_the_file_gets_the_umasks_permissions_so_other_users_processes_can_read_it(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = write_atomically(
+            tmp_path / "v1.faiss", lambda temporary: temporary.write_bytes(b"x")
+        )
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644

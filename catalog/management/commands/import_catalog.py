@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.importer import ImportFolderError, catalog_import
+from catalog.importer import ImportFolderError
+from catalog.services import catalog_import
 
 SHOWN_REASONS = 20
 
