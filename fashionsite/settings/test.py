@@ -14,7 +14,7 @@ WHITENOISE_USE_FINDERS = True
 # Catalogue tests do not embed every photo they make; the pipeline tests turn this on.
 RECOMMENDER_AUTO_UPDATE = env.bool("RECOMMENDER_AUTO_UPDATE", False)
 CATALOG_AUTO_THUMBNAILS = env.bool("CATALOG_AUTO_THUMBNAILS", False)
-# Tests embed with the fp32 reference; tests/recommender/test_runtimes.py checks the faster
+# Tests embed with the fp32 reference; tests/recommender/runtimes/ checks the faster
 # runtimes against it.
 RECOMMENDER_RUNTIME = env.str("RECOMMENDER_RUNTIME", "torch")
 # A file, not memory, so that worker processes started by the pipeline tests share it.
