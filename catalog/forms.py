@@ -22,6 +22,7 @@ class ProductImageForm(forms.ModelForm):
             checked = check_image_upload(upload)
             self.instance.sha256 = checked.sha256
             self.instance.width, self.instance.height = checked.width, checked.height
+            upload.name = f"photo.{checked.extension}"  # stored under its format's extension
             upload.seek(0)
         return upload
 

@@ -11,6 +11,15 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 WHITE = (255, 255, 255)
 THUMBNAIL_SIDE = 320
+# The raster formats a shop needs. Only their decoders ever see an upload, chosen from its
+# bytes (never its name or content type), so no other decoder, and no external program
+# (Ghostscript for EPS), runs on one.
+DECODERS = ("JPEG", "PNG", "WEBP")
+# The extension a stored file gets, by the format Pillow finds in it (MPO: a JPEG with more
+# frames, as some phone cameras write).
+EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
+# The content type a stored photo is served with, by its extension.
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
 @dataclass(frozen=True)
@@ -20,6 +29,11 @@ class CheckedImage:
     height: int
     sha256: str
     format: str
+
+    @property
+    def extension(self):
+        """The extension its stored file gets (jpg, png or webp)."""
+        return EXTENSIONS[self.format]
 
 
 def read_upload(file):
@@ -45,29 +59,30 @@ def file_too_large_error(size, limit):
     )
 
 
+def open_image(source):
+    """Open an image file (a path or a binary file object) with the DECODERS only; raises
+    UnidentifiedImageError for any other content."""
+    return Image.open(source, formats=DECODERS)
+
+
 def check_image_bytes(content, *, max_bytes=None, max_pixels=None):
     """Return a CheckedImage, or raise ValidationError saying what is wrong with the file.
 
-    Refuses empty files, files over the size limit, files that are not a decodable image
-    (truncated or corrupt included) and images with more pixels than the limit, which is
-    checked from the header before any pixel is decoded (decompression bombs).
+    Refuses empty files, files over the size limit, files that are not a JPEG, PNG or WebP
+    image (by their bytes) or cannot be decoded (truncated or corrupt included), and images
+    whose size breaks a limit (check_dimensions), checked from the header before any pixel is
+    decoded (decompression bombs, and cheap files that would cost seconds and gigabytes).
     """
     max_bytes = settings.CATALOG_MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
-    max_pixels = settings.CATALOG_MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
     if not content:
         raise ValidationError("The file is empty.", code="empty")
     if len(content) > max_bytes:
         raise file_too_large_error(len(content), max_bytes)
     try:
-        with Image.open(io.BytesIO(content)) as image:
+        with open_image(io.BytesIO(content)) as image:
             width, height = image.size
             image_format = image.format
-            if width * height > max_pixels:
-                raise ValidationError(
-                    "The image is %(width)sx%(height)s pixels; the limit is %(limit)s pixels.",
-                    code="too_many_pixels",
-                    params={"width": width, "height": height, "limit": f"{max_pixels:,}"},
-                )
+            check_dimensions(width, height, max_pixels)
             # Decoding a JPEG at reduced scale still reads every compressed byte, so it
             # catches truncated files at a fraction of the cost of a full decode.
             image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
@@ -78,7 +93,8 @@ def check_image_bytes(content, *, max_bytes=None, max_pixels=None):
         ) from error
     except UnidentifiedImageError as error:
         raise ValidationError(
-            "The file is not an image that can be read (JPEG, PNG, WebP, ...).", code="not_an_image"
+            "The file is not an image the shop accepts: send a JPEG, PNG or WebP photo.",
+            code="not_an_image",
         ) from error
     except (OSError, SyntaxError, ValueError) as error:
         raise ValidationError(
@@ -91,6 +107,34 @@ def check_image_bytes(content, *, max_bytes=None, max_pixels=None):
         sha256=hashlib.sha256(content).hexdigest(),
         format=image_format,
     )
+
+
+def check_dimensions(width, height, max_pixels=None):
+    """Raise ValidationError when an image of width x height pixels breaks a limit: more than
+    CATALOG_MAX_IMAGE_PIXELS pixels (code too_many_pixels), a longer side over
+    CATALOG_MAX_IMAGE_SIDE pixels (side_too_long), or one side more than
+    CATALOG_MAX_ASPECT_RATIO times the other (aspect_ratio_too_large)."""
+    max_pixels = settings.CATALOG_MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
+    size = {"width": width, "height": height}
+    if width * height > max_pixels:
+        raise ValidationError(
+            "The image is %(width)sx%(height)s pixels; the limit is %(limit)s pixels.",
+            code="too_many_pixels",
+            params={**size, "limit": f"{max_pixels:,}"},
+        )
+    if max(width, height) > settings.CATALOG_MAX_IMAGE_SIDE:
+        raise ValidationError(
+            "The image is %(width)sx%(height)s pixels; a side may be at most %(limit)s pixels.",
+            code="side_too_long",
+            params={**size, "limit": f"{settings.CATALOG_MAX_IMAGE_SIDE:,}"},
+        )
+    if max(width, height) > settings.CATALOG_MAX_ASPECT_RATIO * min(width, height):
+        raise ValidationError(
+            "The image is %(width)sx%(height)s pixels; one side may be at most %(limit)s times "
+            "the other.",
+            code="aspect_ratio_too_large",
+            params={**size, "limit": settings.CATALOG_MAX_ASPECT_RATIO},
+        )
 
 
 def check_image_upload(file, **limits):
@@ -111,7 +155,7 @@ def open_photo(source, *, max_side=None):
     """
     if isinstance(source, (bytes, bytearray)):
         source = io.BytesIO(source)
-    with Image.open(source) as image:
+    with open_image(source) as image:
         if max_side:
             image.draft("RGB", (max_side, max_side))
         image = ImageOps.exif_transpose(image)

@@ -1,6 +1,8 @@
 from django.db import models
 from django.db.models import Q
 
+from .images import CONTENT_TYPES
+
 
 class Gender(models.TextChoices):
     MEN = "Men"
@@ -64,10 +66,14 @@ class Product(models.Model):
 
 def product_image_path(image, filename, suffix=""):
     """The storage name of a product photo: products/<external id or p<id>>/<first 16 hex digits
-    of its SHA-256><suffix>.<the upload's extension, jpg without one>."""
+    of its SHA-256><suffix>.<extension>. `filename` is photo.<the extension of the format found
+    in its bytes> (CheckedImage.extension), never a client's name: a stored file's extension,
+    and so the content type it is served with, is its format's. Raises ValueError otherwise."""
     # The content hash in the name makes the path deterministic: re-importing the same
     # photo reuses the file instead of piling up copies.
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    extension = filename.rsplit(".", 1)[-1]
+    if extension not in CONTENT_TYPES:
+        raise ValueError(f"{filename!r}: a stored photo is named for its format: {CONTENT_TYPES}")
     owner = image.product.external_id or f"p{image.product_id}"
     return f"products/{owner}/{image.sha256[:16]}{suffix}.{extension}"
 

@@ -36,9 +36,7 @@ def product_image_add(*, product, file, make_primary=False):
         is_primary=make_primary or not has_primary,
         position=product.images.count(),
     )
-    image.image.save(
-        getattr(file, "name", None) or "photo.jpg", ContentFile(checked.content), save=False
-    )
+    image.image.save(f"photo.{checked.extension}", ContentFile(checked.content), save=False)
     image.save()
     return image
 
@@ -216,7 +214,7 @@ def write_batch(rows, photos, report, written_files):
             position=len(known_hashes),
         )
         image.image.name = store_file(
-            product_image_path(image, f"photo.{photo.format.lower()}"), photo.content, written_files
+            product_image_path(image, f"photo.{photo.extension}"), photo.content, written_files
         )
         image.thumbnail.name = store_file(
             thumbnail_path(image, ""), thumbnail_jpeg(photo.content), written_files

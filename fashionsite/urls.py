@@ -1,15 +1,6 @@
-import re
-
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
-from django.views.static import serve
-
-
-def serve_media(request, path):
-    """A file of MEDIA_ROOT, served by Django (SERVE_MEDIA); 404 for a missing file."""
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
-
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -18,8 +9,6 @@ urlpatterns = [
 ]
 
 if settings.SERVE_MEDIA:
-    # django.conf.urls.static.static() only works with DEBUG on; SERVE_MEDIA also
-    # lets a laptop run with DEBUG off and still show product photos.
-    urlpatterns += [
-        re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", serve_media),
-    ]
+    # The embedded default serves the photos itself (catalog.views.photo_file), with DEBUG
+    # on or off; production settings never do: a web server serves MEDIA_ROOT.
+    urlpatterns.insert(0, path(settings.MEDIA_URL.lstrip("/"), include("catalog.urls")))

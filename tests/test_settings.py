@@ -127,3 +127,16 @@ def test_production_settings_refuse_to_start_without_a_host(tmp_path):
     )
     assert result.returncode != 0
     assert "Set ALLOWED_HOSTS" in result.stderr
+
+
+def test_production_settings_never_serve_media(tmp_path):
+    result = run_python(
+        "from django.conf import settings; print(settings.SERVE_MEDIA)",
+        settings_module="fashionsite.settings.production",
+        VAR_DIR=str(tmp_path),
+        SECRET_KEY="from-the-environment",
+        ALLOWED_HOSTS="shop.example.com",
+        SERVE_MEDIA="true",
+        DEBUG="true",
+    )
+    assert result.stdout.strip() == "False", result.stderr

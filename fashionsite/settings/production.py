@@ -9,6 +9,7 @@ from .base import *  # noqa: F401,F403
 from .base import env
 
 DEBUG = env.bool("DEBUG", False)
+SERVE_MEDIA = False  # a web server serves MEDIA_ROOT (README, "Security")
 SECRET_KEY = env.str("SECRET_KEY", "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("Set SECRET_KEY in the environment (50+ random characters).")
