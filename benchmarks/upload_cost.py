@@ -3,11 +3,12 @@
     python benchmarks/upload_cost.py [--repeats 3] [--runtime auto]
 
 For each kind of file that is cheap to send and costly to process, at the edge of the limits
-(CATALOG_MAX_IMAGE_PIXELS, CATALOG_MAX_IMAGE_SIDE, CATALOG_MAX_ASPECT_RATIO, under
-CATALOG_MAX_UPLOAD_BYTES): the largest square, the longest and the narrowest shapes in PNG
-(which has no reduced decode), RGBA and 16-bit grey PNG, lossless WebP and a progressive JPEG,
-beside a demo catalogue photo as the baseline. Each file runs, in a child process of its own
-(a scratch SQLite database, the model loaded and one small photo searched first), through:
+(CATALOG_MAX_IMAGE_PIXELS, CATALOG_MAX_PNG_WEBP_PIXELS, CATALOG_MAX_IMAGE_SIDE,
+CATALOG_MAX_ASPECT_RATIO, under CATALOG_MAX_UPLOAD_BYTES): the largest square, the longest and
+the narrowest shapes in PNG (which has no reduced decode), RGBA and 16-bit grey PNG, lossless
+WebP and a progressive JPEG, beside a demo catalogue photo as the baseline. Each file runs, in
+a child process of its own (a scratch SQLite database, the model loaded and one small photo
+searched first), through:
 
 - search: recommender.selectors.search_by_image (check, decode, both views preprocessed and
   embedded, search of an empty index);
@@ -15,7 +16,8 @@ beside a demo catalogue photo as the baseline. Each file runs, in a child proces
   store), the thumbnail, and recommender.services.embeddings_update of the photo.
 
 Wall seconds (median of --repeats) and the peak resident memory above the process's before
-the call (sampled every 2 ms), in MB. Prints JSON on stdout, a table on stderr.
+the call (Linux's VmHWM, reset before it), in MB. Also how long the check takes to refuse
+files beyond the limits. Prints JSON on stdout, a table on stderr.
 """
 
 import argparse
@@ -26,7 +28,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -34,30 +35,24 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
-def rss_mb():
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def status_mb(field):
+    """A memory figure of /proc/self/status (VmRSS: resident now, VmHWM: its peak), in MB."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith(field + ":"))
+    return int(line.split()[1]) / 1024
 
 
 def peak_during(call):
-    """(seconds, peak MB above the start) of call()."""
-    start_rss, peak, done = rss_mb(), [0.0], threading.Event()
-
-    def sample():
-        while not done.is_set():
-            peak[0] = max(peak[0], rss_mb())
-            time.sleep(0.002)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
+    """(seconds, peak resident MB above the start) of call(): Linux's peak is reset first."""
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
+    start = status_mb("VmRSS")
     started = time.perf_counter()
-    try:
-        call()
-    finally:
-        seconds = time.perf_counter() - started
-        done.set()
-        sampler.join()
-    return seconds, max(0.0, max(peak[0], rss_mb()) - start_rss)
+    call()
+    return time.perf_counter() - started, max(0.0, status_mb("VmHWM") - start)
+
+
+BASELINE = sorted((REPO / "data" / "demo-catalogue" / "images").glob("*.jpg"))[0]
 
 
 def limits():
@@ -65,6 +60,7 @@ def limits():
 
     return {
         "max_pixels": settings.CATALOG_MAX_IMAGE_PIXELS,
+        "max_png_webp_pixels": settings.CATALOG_MAX_PNG_WEBP_PIXELS,
         "max_side": settings.CATALOG_MAX_IMAGE_SIDE,
         "max_aspect_ratio": settings.CATALOG_MAX_ASPECT_RATIO,
         "max_bytes": settings.CATALOG_MAX_UPLOAD_BYTES,
@@ -90,20 +86,30 @@ def files():
     from django.conf import settings
 
     limit = limits()
-    side, ratio, pixels = limit["max_side"], limit["max_aspect_ratio"], limit["max_pixels"]
-    square = int(pixels**0.5)
-    long_and_wide = (side, min(side, pixels // side))
-    narrow = (side, side // ratio)
+    side, ratio = limit["max_side"], limit["max_aspect_ratio"]
+
+    def shapes(pixels):
+        """The largest square, and the longest widest and narrowest shapes, within the limits."""
+        longest = min(side, int((pixels * ratio) ** 0.5))
+        return (
+            int(pixels**0.5),
+            (longest, min(longest, pixels // longest)),
+            (longest, -(-longest // ratio)),
+        )
+
+    square, wide, narrow = shapes(limit["max_png_webp_pixels"])
+    _, jpeg_wide, _ = shapes(limit["max_pixels"])
     cases = {
         "png square at the pixel limit": (drawn((square, square)), "PNG", {}),
-        "png longest side, widest": (drawn(long_and_wide), "PNG", {}),
+        "png longest side, widest": (drawn(wide), "PNG", {}),
         "png longest side, narrowest": (drawn(narrow), "PNG", {}),
         "png narrowest, tall": (drawn(narrow[::-1]), "PNG", {}),
-        "png RGBA, longest side, widest": (drawn(long_and_wide, "RGBA"), "PNG", {}),
-        "png 16-bit grey, longest side, widest": (drawn(long_and_wide, "I;16"), "PNG", {}),
-        "webp lossless, longest side, widest": (drawn(long_and_wide), "WEBP", {"lossless": True}),
+        "png RGBA, longest side, widest": (drawn(wide, "RGBA"), "PNG", {}),
+        "png 16-bit grey, longest side, widest": (drawn(wide, "I;16"), "PNG", {}),
+        "webp lossless, longest side, widest": (drawn(wide), "WEBP", {"lossless": True}),
+        "webp lossless square": (drawn((square, square)), "WEBP", {"lossless": True}),
         "jpeg progressive, longest side, widest": (
-            drawn(long_and_wide),
+            drawn(jpeg_wide),
             "JPEG",
             {"progressive": True, "quality": 90},
         ),
@@ -118,25 +124,21 @@ def files():
             print(
                 f"{name}: {buffer.tell():,} bytes, over the upload limit: left out", file=sys.stderr
             )
-    demo = sorted((REPO / "data" / "demo-catalogue" / "images").glob("*.jpg"))[0]
-    return {"baseline: a demo catalogue photo": demo.read_bytes(), **made}
+    return {"baseline: a demo catalogue photo": BASELINE.read_bytes(), **made}
 
 
-def measure(name, repeats):
-    """In a child process set up by main: the figures of one file."""
+def measure(file, path, repeats):
+    """In a child process set up by main: seconds and peak MB of one file through one path
+    (the file is read from disk: making it here would leave its memory resident)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from catalog.images import check_image_bytes
     from catalog.services import image_thumbnail_make, product_image_add
     from recommender.selectors import search_by_image
     from recommender.services import embeddings_update
     from tests.factories import ProductFactory
 
-    content = files()[name]
-    checked = check_image_bytes(content)
-    search_by_image(
-        upload=SimpleUploadedFile("warm.jpg", files()["baseline: a demo catalogue photo"])
-    )
+    content = Path(file).read_bytes()
+    search_by_image(upload=SimpleUploadedFile("warm.jpg", BASELINE.read_bytes()))
 
     def search():
         search_by_image(upload=SimpleUploadedFile("photo", content))
@@ -148,20 +150,48 @@ def measure(name, repeats):
         image_thumbnail_make(image=image)
         assert embeddings_update(image_ids=[image.pk]).embedded == 1
 
-    figures = {
-        "file": {
-            "bytes": len(content),
-            "format": checked.format,
-            "size": f"{checked.width}x{checked.height}",
-        }
+    call = {"search": search, "upload": upload}[path]
+    runs = [peak_during(call) for _ in range(repeats)]  # the first run's peak is the real one
+    return {
+        "seconds": round(statistics.median(seconds for seconds, _ in runs), 3),
+        "peak_mb": round(max(peak for _, peak in runs)),
     }
-    for path, call in (("search", search), ("upload", upload)):
-        runs = [peak_during(call) for _ in range(repeats)]
-        figures[path] = {
-            "seconds": round(statistics.median(seconds for seconds, _ in runs), 3),
-            "peak_mb": round(max(peak for _, peak in runs)),
+
+
+def refused():
+    """{name: (code, milliseconds)}: files beyond the limits, refused by the check from their
+    header (the issue's: a 1 x 40,000 and a 40,000,000 x 1 PNG, a looping EPS named .jpg)."""
+    from django.core.exceptions import ValidationError
+    from PIL import Image
+
+    from catalog.images import check_image_bytes
+    from tests.images import LOOPING_EPS
+
+    def png(size):
+        buffer = io.BytesIO()
+        Image.new("1", size).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    cases = {
+        "png 1 x 40,000": png((1, 40_000)),
+        "png 40,000,000 x 1": png((40_000_000, 1)),
+        "png 20,000 x 20,000, 1-bit": png((20_000, 20_000)),
+        "eps that loops forever": LOOPING_EPS,
+    }
+    results = {}
+    for name, content in cases.items():
+        started = time.perf_counter()
+        try:
+            check_image_bytes(content)
+            code = "accepted"
+        except ValidationError as error:
+            code = error.code
+        results[name] = {
+            "bytes": len(content),
+            "code": code,
+            "ms": round(1000 * (time.perf_counter() - started), 1),
         }
-    return figures
+    return results
 
 
 def child_environment(scratch, runtime):
@@ -176,8 +206,10 @@ def child_environment(scratch, runtime):
     }
 
 
-def run_child(name, args):
+def run_child(content, path, args):
     with tempfile.TemporaryDirectory() as scratch:
+        file = Path(scratch) / "photo"
+        file.write_bytes(content)
         env = child_environment(scratch, args.runtime)
         env.pop("DATABASE_URL", None)
         subprocess.run(
@@ -188,7 +220,16 @@ def run_child(name, args):
             capture_output=True,
         )
         result = subprocess.run(
-            [sys.executable, __file__, "--child", name, "--repeats", str(args.repeats)],
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                str(file),
+                "--path",
+                path,
+                "--repeats",
+                str(args.repeats),
+            ],
             cwd=REPO,
             env=env,
             check=True,
@@ -203,20 +244,36 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--runtime", default="auto", help="RECOMMENDER_RUNTIME of the children")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fashionsite.settings.test")
     import django
 
     django.setup()
+    from PIL import Image
+
     if args.child:
-        print(json.dumps(measure(args.child, args.repeats)))
+        print(json.dumps(measure(args.child, args.path, args.repeats)))
         return
-    results = {"limits": limits(), "runtime": args.runtime, "repeats": args.repeats, "files": {}}
-    for name in files():
-        results["files"][name] = run_child(name, args)
-        row = results["files"][name]
+    results = {
+        "limits": limits(),
+        "runtime": args.runtime,
+        "repeats": args.repeats,
+        "refused": refused(),
+        "files": {},
+    }
+    print(json.dumps(results["refused"]), file=sys.stderr, flush=True)
+    for name, content in files().items():
+        with Image.open(io.BytesIO(content)) as image:
+            row = {
+                "bytes": len(content),
+                "format": image.format,
+                "size": f"{image.width}x{image.height}",
+            }
+        row |= {path: run_child(content, path, args) for path in ("search", "upload")}
+        results["files"][name] = row
         print(
-            f"{name:<42} {row['file']['size']:>12} {row['file']['bytes']:>10,} B  "
+            f"{name:<42} {row['size']:>12} {row['bytes']:>10,} B  "
             f"search {row['search']['seconds']:.2f} s {row['search']['peak_mb']:>5} MB  "
             f"upload {row['upload']['seconds']:.2f} s {row['upload']['peak_mb']:>5} MB",
             file=sys.stderr,

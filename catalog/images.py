@@ -82,7 +82,7 @@ def check_image_bytes(content, *, max_bytes=None, max_pixels=None):
         with open_image(io.BytesIO(content)) as image:
             width, height = image.size
             image_format = image.format
-            check_dimensions(width, height, max_pixels)
+            check_dimensions(width, height, image_format, max_pixels)
             # Decoding a JPEG at reduced scale still reads every compressed byte, so it
             # catches truncated files at a fraction of the cost of a full decode.
             image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
@@ -109,12 +109,16 @@ def check_image_bytes(content, *, max_bytes=None, max_pixels=None):
     )
 
 
-def check_dimensions(width, height, max_pixels=None):
-    """Raise ValidationError when an image of width x height pixels breaks a limit: more than
-    CATALOG_MAX_IMAGE_PIXELS pixels (code too_many_pixels), a longer side over
-    CATALOG_MAX_IMAGE_SIDE pixels (side_too_long), or one side more than
-    CATALOG_MAX_ASPECT_RATIO times the other (aspect_ratio_too_large)."""
+def check_dimensions(width, height, image_format, max_pixels=None):
+    """Raise ValidationError when an image of width x height pixels in Pillow's image_format
+    breaks a limit: more pixels than CATALOG_MAX_IMAGE_PIXELS, or for a PNG or WebP, which
+    are decoded at full size (a JPEG at an eighth of it), than CATALOG_MAX_PNG_WEBP_PIXELS
+    (code too_many_pixels); a longer side over CATALOG_MAX_IMAGE_SIDE pixels (side_too_long);
+    one side more than CATALOG_MAX_ASPECT_RATIO times the other (aspect_ratio_too_large).
+    docs/benchmarks.md ("Upload limits") has what the costliest accepted photo costs."""
     max_pixels = settings.CATALOG_MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
+    if image_format not in ("JPEG", "MPO"):
+        max_pixels = min(max_pixels, settings.CATALOG_MAX_PNG_WEBP_PIXELS)
     size = {"width": width, "height": height}
     if width * height > max_pixels:
         raise ValidationError(

@@ -162,10 +162,12 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Catalogue uploads: refuse files over this size, and images with more pixels than this
-# (a decompression bomb expands a small file into gigabytes of pixels).
+# Catalogue uploads: refuse files over this size, and images with more pixels (fewer for PNG
+# and WebP, decoded at full size), a longer side or a narrower shape than these: a small file
+# can expand into gigabytes of pixels (docs/benchmarks.md, "Upload limits").
 CATALOG_MAX_UPLOAD_BYTES = env.int("CATALOG_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 CATALOG_MAX_IMAGE_PIXELS = env.int("CATALOG_MAX_IMAGE_PIXELS", 40_000_000)
+CATALOG_MAX_PNG_WEBP_PIXELS = env.int("CATALOG_MAX_PNG_WEBP_PIXELS", 12_000_000)
 CATALOG_MAX_IMAGE_SIDE = env.int("CATALOG_MAX_IMAGE_SIDE", 10_000)
 CATALOG_MAX_ASPECT_RATIO = env.int("CATALOG_MAX_ASPECT_RATIO", 4)
 DATA_UPLOAD_MAX_MEMORY_SIZE = CATALOG_MAX_UPLOAD_BYTES + 1024 * 1024
