@@ -54,6 +54,9 @@ class PhotoEmbeddingAdmin(admin.ModelAdmin):
     actions = ["reembed_selected", "rebuild_index"]
     change_list_template = "admin/recommender/photoembedding/change_list.html"
 
+    class Media:
+        css = catalog_admin.ADMIN_CSS
+
     def get_queryset(self, request):
         """Every photo with its state under the current model (PhotoQuerySet.with_state)."""
         return super().get_queryset(request).with_state(fingerprint())
