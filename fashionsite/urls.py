@@ -2,6 +2,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+# Errors no view answers: JSON under /api/, HTML pages elsewhere.
+handler400 = "storefront.errors.bad_request"
+handler403 = "storefront.errors.permission_denied"
+handler404 = "storefront.errors.page_not_found"
+handler500 = "storefront.errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("storefront.api.urls")),

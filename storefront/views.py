@@ -1,5 +1,7 @@
 """The shop pages: the search grid, a product with "more like this", and search by photo."""
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -16,6 +18,7 @@ from catalog.selectors import (
 from recommender.selectors import products_inspired_by, search_by_image, similar_products
 
 from .forms import PhotoSearchForm, SearchForm, SimilarityForm
+from .throttles import ImageSearchAnonThrottle
 
 TRAIL_LENGTH = 8  # product pages kept in the "your trail" breadcrumb and in "inspired by"
 FACET_LABELS = {
@@ -73,12 +76,19 @@ def product_detail(request, pk):
 
 
 def photo_search(request):
-    """Search by an uploaded photo; the upload is read in memory for this
-    request and never stored."""
+    """Search by an uploaded photo; the upload is read in memory for this request and never
+    stored. Anonymous searches share the API's limit (ImageSearchAnonThrottle): over it, a 429
+    with Retry-After, before the upload is read."""
     posted = request.method == "POST"
-    form = PhotoSearchForm(request.POST, request.FILES) if posted else PhotoSearchForm()
+    throttle = ImageSearchAnonThrottle()
+    wait = None if not posted or throttle.allow_request(request, None) else throttle.wait()
+    form = (
+        PhotoSearchForm(request.POST, request.FILES)
+        if posted and wait is None
+        else PhotoSearchForm()
+    )
     results = None
-    if posted and form.is_valid():
+    if posted and wait is None and form.is_valid():
         try:
             results = search_by_image(
                 upload=form.cleaned_data["photo"],
@@ -87,17 +97,22 @@ def photo_search(request):
             )
         except ValidationError as error:
             form.add_error("photo", error)
-    return render(
+    retry_after = max(1, math.ceil(wait)) if wait is not None else None
+    response = render(
         request,
         "storefront/photo_search.html",
         {
             "form": form,
             "results": results,
+            "retry_after": retry_after,
             "facets": facet_choices(product_list(), form),
             "price_range": price_range(),
         },
-        status=400 if form.errors else 200,
+        status=429 if retry_after else 400 if form.errors else 200,
     )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def facet_choices(products, form):

@@ -27,6 +27,10 @@ SECRET_KEY = env.str("SECRET_KEY", "django-insecure-laptop-only-key-set-SECRET_K
 DEBUG = env.bool("DEBUG", True)
 ALLOWED_HOSTS = env.names("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env.names("CSRF_TRUSTED_ORIGINS", "")
+# Proxies in front of the shop that append to X-Forwarded-For (nginx: 1); 0 when clients
+# connect to it directly. Every limit and log reads the client's address through it
+# (fashionsite.clients.client_address).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", 0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -50,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "storefront.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -58,6 +63,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "storefront.middleware.DatabaseUnavailableMiddleware",
 ]
 
 # A Content-Security-Policy on every response (django-csp): scripts, styles and images from
@@ -202,7 +208,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
-        "storefront.api.parsers.UploadParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "storefront.api.schema.ApiSchema",
     "EXCEPTION_HANDLER": "storefront.api.errors.api_exception_handler",
@@ -249,7 +255,11 @@ RECOMMENDER_EXPANSION_NEIGHBOURS = env.int("RECOMMENDER_EXPANSION_NEIGHBOURS", 8
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"client": {"()": "fashionsite.clients.ClientAddressFilter"}},
+    "formatters": {"client": {"format": "%(levelname)s %(name)s [%(client)s] %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["client"], "formatter": "client"}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "faiss.loader": {"level": "WARNING"}},
 }

@@ -3,7 +3,6 @@
 `fields` is present for validation errors only: {field name: [messages]}.
 """
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,21 +11,11 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
-from catalog.images import readable_size
-
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The upload is too large."
     default_code = "file_too_large"
-
-
-def upload_too_large(size):
-    """The 413 API exception for an upload of `size` bytes."""
-    return PayloadTooLarge(
-        f"The upload is {readable_size(size)}; "
-        f"the limit is {readable_size(settings.CATALOG_MAX_UPLOAD_BYTES)}."
-    )
 
 
 def api_exception_handler(exc, context):
@@ -91,8 +80,12 @@ def messages(errors):
     return [str(errors)]
 
 
+def error_response(status_code, code, message):
+    """A JsonResponse of an error in the common format, for errors outside DRF's views."""
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status_code)
+
+
 @csrf_exempt  # a 404 whatever the method, never the CSRF failure page
 def not_found(request, *args, **kwargs):
     """Any other address under /api/v1/: a 404 in the common format, not the HTML page."""
-    message = "No such API address (addresses end with a slash)."
-    return JsonResponse({"error": {"code": "not_found", "message": message}}, status=404)
+    return error_response(404, "not_found", "No such API address (addresses end with a slash).")

@@ -1,6 +1,4 @@
 from rest_framework.permissions import SAFE_METHODS, BasePermission
-from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle
 
 
 class IsStaffOrReadOnly(BasePermission):
@@ -13,14 +11,3 @@ class IsStaffOrReadOnly(BasePermission):
     def has_object_permission(self, request, view, obj):
         """As has_permission, whatever the object."""
         return self.has_permission(request, view)
-
-
-class ImageSearchAnonThrottle(AnonRateThrottle):
-    """Anonymous searches by photo, at
-    REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["image_search"] (read per request)."""
-
-    scope = "image_search"
-
-    def get_rate(self):
-        """The rate ("20/minute") from the settings, read on each request (tests change it)."""
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]

@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,9 +22,9 @@ from catalog.services import (
 )
 from recommender.selectors import search_by_image, similar_products
 
+from ..throttles import ImageSearchAnonThrottle
 from .filters import CatalogueFiltersSerializer, ProductFilter
-from .parsers import UploadParser
-from .permissions import ImageSearchAnonThrottle, IsStaffOrReadOnly
+from .permissions import IsStaffOrReadOnly
 from .serializers import (
     ImageInputSerializer,
     ImageSearchInputSerializer,
@@ -122,7 +122,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         request={"multipart/form-data": ImageInputSerializer},
         responses={201: ImageSerializer},
     )
-    @action(detail=True, methods=["post"], parser_classes=[UploadParser], filter_backends=[])
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], filter_backends=[])
     def images(self, request, pk=None):
         product = self.get_object()
         data = validated(ImageInputSerializer, request.data).validated_data
@@ -156,7 +156,7 @@ class ImageSearchView(APIView):
 
     permission_classes = [AllowAny]
     throttle_classes = [ImageSearchAnonThrottle]
-    parser_classes = [UploadParser]
+    parser_classes = [MultiPartParser]
 
     @extend_schema(
         summary="Search by photo",

@@ -1,0 +1,68 @@
+"""Error responses that no view of the shop writes: Django's handlers of 400, 403, 404 and 500,
+and those of the middleware (413, 503). Under /api/ each is a JSON body in the API's shape
+({"error": {"code", "message"}}); elsewhere an HTML page."""
+
+from django.conf import settings
+from django.shortcuts import render
+from django.views import defaults
+
+from catalog.images import readable_size
+
+from .api.errors import error_response
+
+RETRY_AFTER_SECONDS = 30  # what a client is told to wait when the database cannot be reached
+
+
+def under_api(request):
+    """Whether the request is for the REST API (its errors are JSON)."""
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception):
+    """400: a request Django refused before any view (e.g. a suspicious file name)."""
+    if under_api(request):
+        return error_response(400, "bad_request", "The request cannot be read.")
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    """403 outside a view's own answer."""
+    if under_api(request):
+        return error_response(403, "permission_denied", "You may not do this.")
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    """404 for an address nothing answers."""
+    if under_api(request):
+        return error_response(404, "not_found", "No such API address.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """500: the shop failed; the error is logged with its traceback."""
+    if under_api(request):
+        return error_response(500, "server_error", "The shop failed to answer; it is logged.")
+    return defaults.server_error(request)
+
+
+def body_too_large(request, size):
+    """413 for a request whose Content-Length is over DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    message = (
+        f"The upload is {readable_size(size)}; the limit is "
+        f"{readable_size(settings.CATALOG_MAX_UPLOAD_BYTES)}."
+    )
+    if under_api(request):
+        return error_response(413, "file_too_large", message)
+    return render(request, "413.html", {"message": message}, status=413)
+
+
+def service_unavailable(request):
+    """503 with Retry-After when the database cannot be reached."""
+    message = "The shop cannot answer just now: try again in a minute."
+    if under_api(request):
+        response = error_response(503, "service_unavailable", message)
+    else:
+        response = render(request, "503.html", {"message": message}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
