@@ -3,14 +3,19 @@ and those of the middleware (413, 503). Under /api/ each is a JSON body in the A
 ({"error": {"code", "message"}}); elsewhere an HTML page."""
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.views import defaults
 
 from catalog.images import readable_size
 
-from .api.errors import error_response
-
 RETRY_AFTER_SECONDS = 30  # what a client is told to wait when the database cannot be reached
+
+
+def error_response(status_code, code, message):
+    """A JsonResponse of an error in the API's common format (storefront.api.errors), for
+    errors outside DRF's views."""
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status_code)
 
 
 def under_api(request):
@@ -55,6 +60,22 @@ def body_too_large(request, size):
     if under_api(request):
         return error_response(413, "file_too_large", message)
     return render(request, "413.html", {"message": message}, status=413)
+
+
+def sign_in_locked_out(request, original_response=None, credentials=None):
+    """429 with Retry-After for a sign-in (admin or API token) after too many failures of this
+    account from this address (django-axes' AXES_LOCKOUT_CALLABLE)."""
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    message = (
+        "Too many failed sign-ins to this account from your address: "
+        f"try again in {seconds // 60} minutes."
+    )
+    if under_api(request):
+        response = error_response(429, "throttled", message)
+    else:
+        response = render(request, "429.html", {"message": message}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 def service_unavailable(request):

@@ -6,6 +6,7 @@ DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG, ALLOWED_HOSTS, MEDIA_ROOT, ...
 `fashionsite.settings.production` hardens these for a public server.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONE, SELF
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "catalog",
     "recommender",
     "storefront",
@@ -64,7 +66,23 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "storefront.middleware.DatabaseUnavailableMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Failed sign-ins (admin and API token) are counted per account and client address
+# (django-axes): after AXES_FAILURE_LIMIT of them that pair waits AXES_COOLOFF_TIME, while the
+# account's owner elsewhere signs in as usual.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "fashionsite.clients.client_address"
+AXES_LOCKOUT_CALLABLE = "storefront.errors.sign_in_locked_out"
+AXES_VERBOSE = False
 
 # A Content-Security-Policy on every response (django-csp): scripts, styles and images from
 # the shop itself only (no inline script or style anywhere: the shop has no script, the

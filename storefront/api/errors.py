@@ -6,10 +6,12 @@
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
+
+from ..errors import error_response
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -78,11 +80,6 @@ def messages(errors):
     if isinstance(errors, list):
         return [message for value in errors for message in messages(value)]
     return [str(errors)]
-
-
-def error_response(status_code, code, message):
-    """A JsonResponse of an error in the common format, for errors outside DRF's views."""
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status_code)
 
 
 @csrf_exempt  # a 404 whatever the method, never the CSRF failure page

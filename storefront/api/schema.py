@@ -43,4 +43,5 @@ class ApiSchema(AutoSchema):
             codes.add(404)  # no such object, or no such page
         if getattr(self.view, "throttle_classes", None):
             codes.add(429)
+        codes |= getattr(self.view, "extra_error_codes", set())
         return codes

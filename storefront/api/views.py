@@ -2,9 +2,12 @@
 service/selector, render."""
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -22,6 +25,7 @@ from catalog.services import (
 )
 from recommender.selectors import search_by_image, similar_products
 
+from ..errors import sign_in_locked_out
 from ..throttles import ImageSearchAnonThrottle
 from .filters import CatalogueFiltersSerializer, ProductFilter
 from .permissions import IsStaffOrReadOnly
@@ -171,3 +175,23 @@ class ImageSearchView(APIView):
         return Response(
             SimilarProductSerializer(results, many=True, context={"request": request}).data
         )
+
+
+class TokenView(ObtainAuthToken):
+    """The token of an account, for its username and password. After LOGIN_FAILURE_LIMIT
+    (default 5) failed sign-ins of one account from one address, that account is refused
+    from that address with a 429 and Retry-After for LOGIN_COOLOFF_MINUTES (default 15)."""
+
+    extra_error_codes = {429}  # for the schema (ApiSchema.error_codes)
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            if getattr(request, "axes_locked_out", False):  # set by axes' backend
+                return sign_in_locked_out(request)
+            raise exceptions.ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        # A sign-in like the admin's: axes clears the account's failures, last_login is set.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
