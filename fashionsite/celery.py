@@ -9,6 +9,7 @@ import os
 
 from celery import Celery
 from django.db import transaction
+from django.utils import timezone
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fashionsite.settings.base")
 
@@ -30,3 +31,11 @@ def queue_on_commit(task, *args):
             logger.exception("Could not queue %s%s; the catch-up task will do it", task.name, args)
 
     transaction.on_commit(send)
+
+
+@app.task(name="fashionsite.sessions_clear_expired", acks_late=True)
+def sessions_clear_expired():
+    """Run by beat: delete the expired sessions (the admin's; visitors have none)."""
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.filter(expire_date__lt=timezone.now()).delete()[0]

@@ -19,8 +19,8 @@ from recommender.selectors import products_inspired_by, search_by_image, similar
 
 from .forms import PhotoSearchForm, SearchForm, SimilarityForm
 from .throttles import ImageSearchAnonThrottle
+from .trail import trail_keep, trail_of
 
-TRAIL_LENGTH = 8  # product pages kept in the "your trail" breadcrumb and in "inspired by"
 FACET_LABELS = {
     "gender": "Gender",
     "master_category": "Category",
@@ -46,7 +46,7 @@ def home(request):
             "page": page,
             "facets": facet_choices(products, form),
             "price_range": price_range(),
-            "inspired": products_inspired_by(product_ids=viewed_ids(request), k=10)
+            "inspired": products_inspired_by(product_ids=trail_of(request).viewed, k=10)
             if browsing
             else [],
         },
@@ -60,9 +60,10 @@ def product_detail(request, pk):
     similar = similar_products(
         product=product, k=settings.CATALOG_PAGE_SIZE, filters=toggles.filters_for(product)
     )
-    trail = trail_visit(request, product.pk)
-    trail_products = products_by_id(trail)
-    return render(
+    trail = trail_of(request)
+    trail.visit(product.pk)
+    trail_products = products_by_id(trail.steps)
+    response = render(
         request,
         "storefront/product_detail.html",
         {
@@ -70,9 +71,10 @@ def product_detail(request, pk):
             "toggles": toggles,
             "link_query": toggles.query_string(),
             "results": similar,
-            "trail": [trail_products[pk] for pk in trail if pk in trail_products],
+            "trail": [trail_products[pk] for pk in trail.steps if pk in trail_products],
         },
     )
+    return trail_keep(response, trail)
 
 
 def photo_search(request):
@@ -128,21 +130,3 @@ def facet_choices(products, form):
             ] + values  # a filter with no match stays visible, so it can be removed
         choices.append((facet, FACET_LABELS[facet], selected, values))
     return choices
-
-
-def viewed_ids(request):
-    """The ids of the products this visitor viewed last (oldest first), from the session."""
-    return request.session.get("viewed", [])
-
-
-def trail_visit(request, pk):
-    """Record a product page visit; returns the trail (oldest first, ending with pk).
-
-    Going back to a product already on the trail cuts the trail there, like a breadcrumb.
-    """
-    trail = request.session.get("trail", [])
-    trail = trail[: trail.index(pk)] if pk in trail else trail
-    request.session["trail"] = (trail + [pk])[-TRAIL_LENGTH:]
-    viewed = [seen for seen in viewed_ids(request) if seen != pk]
-    request.session["viewed"] = (viewed + [pk])[-TRAIL_LENGTH:]
-    return request.session["trail"]

@@ -201,6 +201,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "recommender.tasks.catch_up",
         "schedule": float(env.int("RECOMMENDER_CATCH_UP_SECONDS", 60)),
     },
+    "sessions-clear-expired": {"task": "fashionsite.sessions_clear_expired", "schedule": 3600.0},
 }
 
 # Catalogue uploads: refuse files over this size, and images with more pixels (fewer for PNG
