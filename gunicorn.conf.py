@@ -1,0 +1,22 @@
+"""Gunicorn's settings for the shop; gunicorn reads ./gunicorn.conf.py when started here:
+
+    .venv/bin/gunicorn fashionsite.asgi
+
+Gunicorn's asyncio (ASGI) workers: a client that trickles its request costs a coroutine, not
+a worker, so slow clients cannot take the workers (tests/test_gunicorn.py). Each worker runs
+one Django view at a time, as a sync worker would. Behind nginx (README, "Security"), which
+buffers requests and serves the static files and photos, on 127.0.0.1. WEB_CONCURRENCY and
+GUNICORN_BIND come from the environment.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+worker_class = "asgi"
+worker_connections = 1000  # open connections a worker holds at most
+timeout = 30  # a worker that stops answering for this long is restarted
+keepalive = 5
+limit_request_line = 4094  # bytes of the request line (gunicorn's default, stated)
+limit_request_fields = 100
+limit_request_field_size = 8190

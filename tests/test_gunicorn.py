@@ -1,0 +1,84 @@
+"""The production web server, with the shop's gunicorn.conf.py: slow clients do not stop a
+fast one."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+SLOW_CLIENTS = 4
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "fashionsite.settings.base",
+        "VAR_DIR": str(tmp_path),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",  # the worst case: one worker
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("DATABASE_URL", None)
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = (tmp_path / "gunicorn.log").open("w")  # the server's own log, for a failure
+    process = subprocess.Popen(
+        [str(gunicorn), "fashionsite.asgi"], cwd=REPO, env=env, stdout=log, stderr=log
+    )
+    url = f"http://127.0.0.1:{port}/api/v1/nowhere/"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+        except urllib.error.HTTPError:
+            break  # the API's 404: the server answers
+        except OSError:
+            time.sleep(0.1)
+    yield port, url
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+def trickle(port, stop):
+    """A client that sends one header line every 2 seconds, never finishing its request."""
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(b"GET / HTTP/1.1\r\nHost: shop\r\n")
+        number = 0
+        while not stop.wait(2):
+            number += 1
+            connection.sendall(f"X-Slow-{number}: 1\r\n".encode())
+
+
+def test_four_slow_clients_do_not_stop_a_fast_one(server):
+    port, url = server
+    stop = threading.Event()
+    slow = [threading.Thread(target=trickle, args=(port, stop)) for _ in range(SLOW_CLIENTS)]
+    for client in slow:
+        client.start()
+    time.sleep(1)  # every slow client is connected and holding what it holds
+    try:
+        started = time.perf_counter()
+        with pytest.raises(urllib.error.HTTPError) as answered:
+            urllib.request.urlopen(url, timeout=20)
+        assert answered.value.code == 404
+        assert time.perf_counter() - started < 2
+    finally:
+        stop.set()
+        for client in slow:
+            client.join()
