@@ -18,6 +18,7 @@ SEARCHED_FIELDS = [
     "gender",
 ]
 FACETS = ["gender", "master_category", "article_type", "base_colour"]
+MAX_WORDS = 10  # of a text query: the rest are left out, so that any query stays cheap
 
 
 @dataclass(frozen=True)
@@ -64,17 +65,18 @@ def product_search(*, query="", filters=None, products=None):
     """Products (default: the active ones) matching a text query and filters, best match first.
 
     On PostgreSQL the query is a full-text search (web search syntax, English stemming)
-    ranked by relevance; elsewhere every word must appear in one of SEARCHED_FIELDS.
+    ranked by relevance; elsewhere every word must appear in one of SEARCHED_FIELDS. Only
+    the first MAX_WORDS words of the query count.
     """
     products = product_list() if products is None else products
     if filters:
         products = filters.apply(products)
-    query = (query or "").strip()
-    if not query:
+    words = (query or "").split()[:MAX_WORDS]
+    if not words:
         return products
     if connection.vendor == "postgresql":
-        return full_text_search(products, query)
-    for word in query.split():
+        return full_text_search(products, " ".join(words))
+    for word in words:
         products = products.filter(
             Q.create([(f"{field}__icontains", word) for field in SEARCHED_FIELDS], connector=Q.OR)
         )

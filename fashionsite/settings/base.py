@@ -245,6 +245,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "storefront.api.schema.accepted_input",
+    ],
 }
 # Make each photo's thumbnail after its upload (a task); the beat task catches up.
 CATALOG_AUTO_THUMBNAILS = env.bool("CATALOG_AUTO_THUMBNAILS", True)

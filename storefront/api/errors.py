@@ -20,6 +20,13 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "file_too_large"
 
 
+class Conflict(exceptions.ValidationError):
+    """Valid input that clashes with what is stored (an external_id already taken): a 409,
+    with the fields in question."""
+
+    status_code = status.HTTP_409_CONFLICT
+
+
 def api_exception_handler(exc, context):
     """DRF's handler, with Django's exceptions mapped to API exceptions and the
     body in the common format."""
@@ -35,6 +42,8 @@ def as_api_exception(exc):
     403); others as they are."""
     if isinstance(exc, DjangoValidationError):
         return from_django_validation_error(exc)
+    if isinstance(exc, exceptions.ValidationError) and only_unique_errors(exc.detail):
+        return Conflict(exc.detail)
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge()
     if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
@@ -44,6 +53,13 @@ def as_api_exception(exc):
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
     return exc
+
+
+def only_unique_errors(detail):
+    """Whether every error of a DRF ValidationError's detail is a uniqueness one."""
+    codes = exceptions.ValidationError(detail).get_codes()
+    codes = [code for field in codes.values() for code in field] if isinstance(codes, dict) else []
+    return bool(codes) and all(code == "unique" for code in codes)
 
 
 def from_django_validation_error(error):
@@ -61,9 +77,10 @@ def error_body(exc):
     """{"code", "message"} of an API exception, and "fields" for a validation error by field."""
     if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
         fields = {name: messages(errors) for name, errors in exc.detail.items()}
+        conflict = isinstance(exc, Conflict)
         return {
-            "code": "invalid",
-            "message": f"Invalid input: {', '.join(fields)}.",
+            "code": "conflict" if conflict else "invalid",
+            "message": f"{'Already taken' if conflict else 'Invalid input'}: {', '.join(fields)}.",
             "fields": fields,
         }
     details = exc.detail if isinstance(exc.detail, list) else [exc.detail]

@@ -4,7 +4,9 @@ import django_filters
 from rest_framework import serializers
 
 from catalog.models import Product
-from catalog.selectors import CatalogueFilters, product_search
+from catalog.selectors import MAX_WORDS, CatalogueFilters, product_search
+
+from .fields import PriceFilter, PriceFilterField, QueryFilter
 
 # API parameter name -> CatalogueFilters field.
 FILTER_PARAMETERS = {
@@ -15,7 +17,6 @@ FILTER_PARAMETERS = {
     "price_min": "price_min",
     "price_max": "price_max",
 }
-PRICE = {"max_digits": 10, "decimal_places": 2}  # as Product.price
 STATUSES = {
     "active": {"is_active": True},
     "inactive": {"is_active": False},
@@ -40,15 +41,16 @@ class StableOrderingFilter(django_filters.OrderingFilter):
 class ProductFilter(django_filters.FilterSet):
     """The shop grid's search and filters (catalog.selectors.product_search), and an ordering."""
 
-    q = django_filters.CharFilter(
-        help_text="Words to search for (name, type, colour, category, gender)."
+    q = QueryFilter(
+        help_text="Words to search for (name, type, colour, category, gender; the first "
+        f"{MAX_WORDS} words count).",
     )
     gender = django_filters.CharFilter(help_text="Men, Women, Boys, Girls or Unisex.")
     masterCategory = django_filters.CharFilter(help_text="e.g. Apparel, Footwear, Accessories.")
     articleType = django_filters.CharFilter(help_text="e.g. Tshirts, Casual Shoes, Watches.")
     colour = django_filters.CharFilter(help_text="Base colour, e.g. Blue.")
-    price_min = django_filters.NumberFilter(**PRICE, help_text="Lowest price (inclusive).")
-    price_max = django_filters.NumberFilter(**PRICE, help_text="Highest price (inclusive).")
+    price_min = PriceFilter(help_text="Lowest price (inclusive), e.g. 10 or 9.99.")
+    price_max = PriceFilter(help_text="Highest price (inclusive), e.g. 49.90.")
     ordering = StableOrderingFilter(
         fields=["name", "created_at", "price"],
         help_text="Default: best match for a search, else newest first.",
@@ -90,12 +92,15 @@ class CatalogueFiltersSerializer(serializers.Serializer):
     k = serializers.IntegerField(
         min_value=1, max_value=100, default=25, help_text="How many products (1-100)."
     )
-    gender = serializers.CharField(required=False)
-    masterCategory = serializers.CharField(required=False)
-    articleType = serializers.CharField(required=False)
-    colour = serializers.CharField(required=False, help_text="Base colour, e.g. Blue.")
-    price_min = serializers.DecimalField(**PRICE, required=False)
-    price_max = serializers.DecimalField(**PRICE, required=False)
+    # An empty filter is no filter: form data sends empty fields (allow_blank says so).
+    gender = serializers.CharField(required=False, allow_blank=True)
+    masterCategory = serializers.CharField(required=False, allow_blank=True)
+    articleType = serializers.CharField(required=False, allow_blank=True)
+    colour = serializers.CharField(
+        required=False, allow_blank=True, help_text="Base colour, e.g. Blue."
+    )
+    price_min = PriceFilterField(required=False)
+    price_max = PriceFilterField(required=False)
 
     def filters(self):
         """The validated filters as CatalogueFilters."""

@@ -32,7 +32,7 @@ class ApiSchema(AutoSchema):
         if self.method not in SAFE_METHODS:
             codes.add(403)  # signed in but not staff, or a session without its CSRF token
         if self.method in WITH_BODY:
-            codes |= {400, 415}
+            codes |= {400, 409, 415}  # 409: a unique value already taken
             if "multipart/form-data" in self.map_parsers():
                 codes.add(413)
         if self.get_filter_backends() or any(
@@ -45,3 +45,33 @@ class ApiSchema(AutoSchema):
             codes.add(429)
         codes |= getattr(self.view, "extra_error_codes", set())
         return codes
+
+
+# Django refuses a NUL character in any text field or parameter: the schema says so.
+NO_NUL = "^[^\\x00]*$"
+
+
+def accepted_input(result, generator, request, public):
+    """drf-spectacular postprocessing hook: what the API accepts, exactly. Request bodies take
+    no other fields (KnownFieldsOnly: additionalProperties false); no request string (body or
+    parameter) without a format, enumeration or pattern of its own may hold a NUL (NO_NUL)."""
+    requests = [
+        schema
+        for name, schema in result["components"]["schemas"].items()
+        if name.endswith("Request")
+    ]
+    for component in requests:
+        component["additionalProperties"] = False
+        for field in component.get("properties", {}).values():
+            mark_text(field)
+    for item in result["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                mark_text(parameter["schema"])
+    return result
+
+
+def mark_text(schema):
+    """Add NO_NUL to a string schema without format, enum or pattern."""
+    if schema.get("type") == "string" and not ({"format", "enum", "pattern"} & set(schema)):
+        schema["pattern"] = NO_NUL

@@ -1,12 +1,20 @@
 """What the API reads and writes. Writes are done by catalog.services: these
 only validate and render."""
 
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Product, ProductImage
 
+from .fields import (
+    KnownFieldsOnly,
+    PriceField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+)
 from .filters import CatalogueFiltersSerializer
 
 
@@ -55,12 +63,16 @@ class ProductFields(serializers.ModelSerializer):
     """Product attributes under their API names (those of the query
     parameters); the others keep theirs."""
 
-    masterCategory = serializers.CharField(source="master_category", max_length=64)
-    subCategory = serializers.CharField(source="sub_category", max_length=64)
-    articleType = serializers.CharField(source="article_type", max_length=64)
-    colour = serializers.CharField(
-        source="base_colour", max_length=32, required=False, allow_blank=True
-    )
+    # Text and whole numbers only as JSON strings and integers (as the schema says).
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+    }
+    masterCategory = StrictCharField(source="master_category", max_length=64)
+    subCategory = StrictCharField(source="sub_category", max_length=64)
+    articleType = StrictCharField(source="article_type", max_length=64)
+    colour = StrictCharField(source="base_colour", max_length=32, required=False, allow_blank=True)
 
 
 class ProductSummarySerializer(ProductFields):
@@ -93,13 +105,15 @@ class ProductSerializer(ProductFields):
         fields = ["id", *WRITABLE_FIELDS, "created_at", "updated_at", "images"]
 
 
-class ProductInputSerializer(ProductFields):
+class ProductInputSerializer(KnownFieldsOnly, ProductFields):
     """A product to create, or the fields to change (PATCH: any of them; is_active=false deactivates)."""  # noqa: E501 (one line: the OpenAPI schema's description)
+
+    price = PriceField(required=False, allow_null=True, help_text='e.g. "49.90" (a string).')
+    is_active = StrictBooleanField(required=False, help_text="false hides it from customers.")
 
     class Meta:
         model = Product
         fields = WRITABLE_FIELDS
-        extra_kwargs = {"price": {"min_value": 0}}
 
     def validate_external_id(self, value):
         return value or None  # unique when given; "" means none
@@ -110,14 +124,12 @@ class SimilarProductSerializer(serializers.Serializer):
     product = ProductSummarySerializer()
 
 
-class ImageInputSerializer(serializers.Serializer):
+class ImageInputSerializer(KnownFieldsOnly, serializers.Serializer):
     photo = serializers.FileField(help_text="A JPEG, PNG or WebP photo.")
-    is_primary = serializers.BooleanField(
-        default=False, help_text="Make it the product's primary image."
-    )
+    is_primary = StrictBooleanField(default=False, help_text="Make it the product's primary image.")
 
 
-class ImageSearchInputSerializer(CatalogueFiltersSerializer):
+class ImageSearchInputSerializer(KnownFieldsOnly, CatalogueFiltersSerializer):
     photo = serializers.FileField(help_text="A photo of what to look for (JPEG, PNG, WebP).")
 
 

@@ -48,9 +48,28 @@ def validated(serializer_class, data, **kwargs):
 
 
 class ProductPagination(PageNumberPagination):
-    page_size = settings.CATALOG_PAGE_SIZE  # as the shop grid
+    """Pages of 25 products (as the shop grid); ?page_size= a whole number from 1, where more
+    than max_page_size gets max_page_size; anything else is a 400."""
+
+    page_size = settings.CATALOG_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        """The page size asked for, capped at max_page_size (the default when none is asked)."""
+        asked = request.query_params.get(self.page_size_query_param)
+        if asked is None:
+            return self.page_size
+        if not (asked.isascii() and asked.isdigit() and int(asked) >= 1):
+            raise exceptions.ValidationError({"page_size": ["A whole number of at least 1."]})
+        return min(int(asked), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        """DRF's page parameters, with their bounds: both at least 1."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+        return parameters
 
 
 class ProductViewSet(viewsets.ModelViewSet):

@@ -225,8 +225,8 @@ def test_the_external_id_is_unique(staff):
     ProductFactory(external_id="15970")
     assert_error(
         staff.post(LIST, dict(NEW_PRODUCT, external_id="15970"), format="json"),
-        400,
-        "invalid",
+        409,
+        "conflict",
         fields=["external_id"],
     )
 
