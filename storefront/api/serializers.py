@@ -139,8 +139,9 @@ class ErrorDetailSerializer(serializers.Serializer):
     def get_fields(self):  # "fields" is a Serializer attribute, so the field is declared here
         return {
             "code": serializers.CharField(
-                help_text="e.g. invalid, not_found, not_authenticated, permission_denied, "
-                "file_too_large, not_an_image, throttled."
+                help_text="e.g. invalid, conflict, not_found, not_authenticated, "
+                "permission_denied, file_too_large, not_an_image, throttled, server_error, "
+                "service_unavailable."
             ),
             "message": serializers.CharField(),
             "fields": serializers.DictField(
