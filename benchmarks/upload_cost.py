@@ -160,12 +160,18 @@ def measure(file, path, repeats):
 
 def refused():
     """{name: (code, milliseconds)}: files beyond the limits, refused by the check from their
-    header (the issue's: a 1 x 40,000 and a 40,000,000 x 1 PNG, a looping EPS named .jpg)."""
+    header or their structure (the issue's: a 1 x 40,000 and a 40,000,000 x 1 PNG, a looping
+    EPS named .jpg; a review's: many scans, segments or chunks)."""
     from django.core.exceptions import ValidationError
     from PIL import Image
 
     from catalog.images import check_image_bytes
-    from tests.images import LOOPING_EPS
+    from tests.images import (
+        LOOPING_EPS,
+        jpeg_with_comments,
+        png_with_chunks,
+        progressive_jpeg_with_scans,
+    )
 
     def png(size):
         buffer = io.BytesIO()
@@ -177,6 +183,11 @@ def refused():
         "png 40,000,000 x 1": png((40_000_000, 1)),
         "png 20,000 x 20,000, 1-bit": png((20_000, 20_000)),
         "eps that loops forever": LOOPING_EPS,
+        "jpeg 10,000 x 4,000 with 10,000 tiny scans": progressive_jpeg_with_scans(
+            10_000, (10_000, 4_000)
+        ),
+        "jpeg with 2,000,000 empty comments": jpeg_with_comments(2_000_000),
+        "png with 800,000 empty chunks": png_with_chunks(800_000),
     }
     results = {}
     for name, content in cases.items():

@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .image_structure import animation_problem, structure_problem
+
 WHITE = (255, 255, 255)
 THUMBNAIL_SIDE = 320
 # The raster formats a shop needs. Only their decoders ever see an upload, chosen from its
@@ -69,20 +71,24 @@ def check_image_bytes(content, *, max_bytes=None, max_pixels=None):
     """Return a CheckedImage, or raise ValidationError saying what is wrong with the file.
 
     Refuses empty files, files over the size limit, files that are not a JPEG, PNG or WebP
-    image (by their bytes) or cannot be decoded (truncated or corrupt included), and images
-    whose size breaks a limit (check_dimensions), checked from the header before any pixel is
-    decoded (decompression bombs, and cheap files that would cost seconds and gigabytes).
+    image (by their bytes) or cannot be decoded (truncated or corrupt included), images whose
+    size breaks a limit (check_dimensions) and files built to be slow to decode for their size
+    (catalog.image_structure: code too_complex), all checked from the bytes and the header
+    before any pixel is decoded (decompression bombs, and cheap files that would cost seconds
+    and gigabytes).
     """
     max_bytes = settings.CATALOG_MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
     if not content:
         raise ValidationError("The file is empty.", code="empty")
     if len(content) > max_bytes:
         raise file_too_large_error(len(content), max_bytes)
+    refuse_if(structure_problem(content))
     try:
         with open_image(io.BytesIO(content)) as image:
             width, height = image.size
             image_format = image.format
             check_dimensions(width, height, image_format, max_pixels)
+            refuse_if(animation_problem(image))
             # Decoding a JPEG at reduced scale still reads every compressed byte, so it
             # catches truncated files at a fraction of the cost of a full decode.
             image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
@@ -107,6 +113,16 @@ def check_image_bytes(content, *, max_bytes=None, max_pixels=None):
         sha256=hashlib.sha256(content).hexdigest(),
         format=image_format,
     )
+
+
+def refuse_if(problem):
+    """Raise ValidationError (code too_complex) naming a structure problem; nothing for None."""
+    if problem:
+        raise ValidationError(
+            "The image file is not a plain photo: %(problem)s.",
+            code="too_complex",
+            params={"problem": problem},
+        )
 
 
 def check_dimensions(width, height, image_format, max_pixels=None):

@@ -5,7 +5,14 @@ from django.core.exceptions import ValidationError
 from PIL import Image
 
 from catalog.images import check_image_bytes, open_photo
-from tests.images import image_bytes, other_format_bytes
+from tests.images import (
+    animated,
+    image_bytes,
+    jpeg_with_comments,
+    other_format_bytes,
+    png_with_chunks,
+    progressive_jpeg_with_scans,
+)
 
 
 def error_code(content, **limits):
@@ -109,3 +116,27 @@ def test_png_and_webp_decoded_at_full_size_have_a_lower_pixel_limit():
         content = image_bytes(200, (4000, 3001), image_format, mode="L")
         assert error_code(content)[0] == "too_many_pixels"
     assert check_image_bytes(image_bytes(200, (4000, 3001), mode="L")).format == "JPEG"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        progressive_jpeg_with_scans(100),
+        jpeg_with_comments(400),
+        png_with_chunks(400),
+        animated("PNG"),
+        animated("WEBP"),
+    ],
+    ids=["jpeg scans", "jpeg segments", "png chunks", "animated png", "animated webp"],
+)
+def test_files_built_to_be_slow_to_read_are_refused_from_their_structure(content):
+    assert error_code(content)[0] == "too_complex"
+
+
+def test_plain_photos_with_a_few_scans_segments_or_chunks_are_taken():
+    for content in (
+        progressive_jpeg_with_scans(10),
+        jpeg_with_comments(20),
+        png_with_chunks(20),
+    ):
+        check_image_bytes(content)
