@@ -52,11 +52,11 @@ def server_error(request):
 
 
 def body_too_large(request, size):
-    """413 for a request whose Content-Length is over DATA_UPLOAD_MAX_MEMORY_SIZE."""
-    message = (
-        f"The upload is {readable_size(size)}; the limit is "
-        f"{readable_size(settings.CATALOG_MAX_UPLOAD_BYTES)}."
-    )
+    """413 for a request body over DATA_UPLOAD_MAX_MEMORY_SIZE (`size`: its Content-Length,
+    0 when it was sent without one)."""
+    limit = readable_size(settings.CATALOG_MAX_UPLOAD_BYTES)
+    sent = f"is {readable_size(size)}" if size else "is over the limit"
+    message = f"The upload {sent}; the limit is {limit}."
     if under_api(request):
         return error_response(413, "file_too_large", message)
     return render(request, "413.html", {"message": message}, status=413)

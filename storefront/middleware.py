@@ -11,9 +11,10 @@ logger = logging.getLogger(__name__)
 
 
 class BodySizeLimitMiddleware:
-    """Refuse a request whose Content-Length is over DATA_UPLOAD_MAX_MEMORY_SIZE (a photo of at
-    most CATALOG_MAX_UPLOAD_BYTES and its form) with a 413, before anything reads its body:
-    pages and API alike, so no upload is spooled to disk only to be refused."""
+    """Refuse a request whose body is over DATA_UPLOAD_MAX_MEMORY_SIZE (a photo of at most
+    CATALOG_MAX_UPLOAD_BYTES and its form) with a 413, before anything reads its body: by its
+    Content-Length, or by the mark fashionsite.asgi leaves on a longer body sent without one.
+    Pages and API alike, so no upload is spooled to disk only to be refused."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -24,7 +25,8 @@ class BodySizeLimitMiddleware:
             size = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             size = 0  # a malformed length: Django's own parsing refuses it
-        if size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+        over = getattr(request, "scope", {}).get("body_over_limit")  # ASGI requests only
+        if over or size > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             return errors.body_too_large(request, size)
         return self.get_response(request)
 
