@@ -13,6 +13,9 @@ class ProductImageForm(forms.ModelForm):
     class Meta:
         model = ProductImage
         fields = ["image", "is_primary", "position"]
+        # A plain file field: Django's ImageField would open the upload with every Pillow
+        # format before clean_image (check_image_upload) opens it with the shop's only.
+        field_classes = {"image": forms.FileField}
 
     def clean_image(self):
         """The upload, checked (catalog.images.check_image_upload: a ValidationError becomes the

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 
 from .images import check_image_bytes
-from .models import Gender, Product
+from .models import EXTERNAL_ID_PATTERN, Gender, Product
 
 REQUIRED_COLUMNS = [
     "id",
@@ -47,7 +47,7 @@ PRODUCT_FIELDS = [
     "usage",
     "price",
 ]
-EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
 GENDERS = {choice.value.lower(): choice.value for choice in Gender}
 
 

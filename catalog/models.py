@@ -1,7 +1,10 @@
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
 from .images import CONTENT_TYPES
+
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
 
 class Gender(models.TextChoices):
@@ -20,6 +23,8 @@ class Product(models.Model):
         unique=True,
         null=True,
         blank=True,
+        # It names the photos' folder (product_image_path): no other characters.
+        validators=[RegexValidator(EXTERNAL_ID_PATTERN, "Letters, digits, - and _ only.")],
         help_text=(
             "Id in the source catalogue (styles.csv `id`); empty for products made in the admin."
         ),

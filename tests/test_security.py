@@ -44,3 +44,12 @@ def test_swagger_ui_has_no_inline_script_or_style(client):
     assert "<script>" not in page and "<style>" not in page
     script = client.get("/api/v1/docs/", {"script": ""})
     assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+
+
+def test_static_files_and_early_refusals_have_them_too(client):
+    static = client.get("/static/css/shop.css")
+    refused = client.generic("POST", "/search/photo/", "", CONTENT_LENGTH=str(2**30))
+    for response in (static, refused):
+        assert policy(response) == POLICY
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["X-Frame-Options"] == "DENY"

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.views import exception_handler
 
 from ..errors import error_response
@@ -28,12 +29,18 @@ class Conflict(exceptions.ValidationError):
 
 
 def api_exception_handler(exc, context):
-    """DRF's handler, with Django's exceptions mapped to API exceptions and the
-    body in the common format."""
+    """DRF's handler, with Django's exceptions mapped to API exceptions and the body in the
+    common format, always as JSON (the browsable API's HTML is for answers, not errors)."""
     exc = as_api_exception(exc)
     response = exception_handler(exc, context)
     if response is not None:
         response.data = {"error": error_body(exc)}
+        request = context.get("request")
+        if request is not None:
+            request.accepted_renderer, request.accepted_media_type = (
+                JSONRenderer(),
+                "application/json",
+            )
     return response
 
 

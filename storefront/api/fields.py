@@ -8,12 +8,13 @@ import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.utils import html
 
 # A price: up to 8 digits, then up to 2 decimals (Product.price's range); never negative.
-PRICE_PATTERN = r"^\d{1,8}(\.\d{1,2})?$"
+PRICE_PATTERN = r"^[0-9]{1,8}(\.[0-9]{1,2})?$"  # [0-9], not \d: no other script's digits
 PRICE_SCHEMA = {"type": "string", "format": "decimal", "pattern": PRICE_PATTERN}
 # A price filter: a price, or empty for none (form data and query strings send empty fields).
-PRICE_FILTER_PATTERN = r"^(\d{1,8}(\.\d{1,2})?)?$"
+PRICE_FILTER_PATTERN = r"^([0-9]{1,8}(\.[0-9]{1,2})?)?$"
 PRICE_FILTER_SCHEMA = {"type": "string", "format": "decimal", "pattern": PRICE_FILTER_PATTERN}
 
 
@@ -62,15 +63,20 @@ class PriceFilter(django_filters.Filter):
     field_class = PriceFormField
 
 
+def from_form(field):
+    """Whether a serializer field reads form data or a query string (all text), not JSON."""
+    return html.is_html_input(field.root.initial_data)
+
+
 class StrictBooleanField(serializers.BooleanField):
-    """true or false: a JSON boolean, or in a form the word true or false in any case (not 0,
-    1, yes...)."""
+    """true or false: a JSON boolean, or in form data the word true or false in any case (not
+    0, 1, yes...)."""
 
     def to_internal_value(self, data):
         """The bool; ValidationError (invalid) for anything else."""
         if isinstance(data, bool):
             return data
-        if isinstance(data, str) and data.lower() in ("true", "false"):
+        if from_form(self) and isinstance(data, str) and data.lower() in ("true", "false"):
             return data.lower() == "true"
         self.fail("invalid", input=data)
 
@@ -94,11 +100,13 @@ class StrictCharField(serializers.CharField):
 
 
 class StrictIntegerField(serializers.IntegerField):
-    """A whole number given as a JSON integer (DRF would take "12", 12.0 or true)."""
+    """A whole number: a JSON integer, or in form data and query strings ASCII digits (DRF
+    would take "12", 12.0, " +3 ", true or other scripts' digits)."""
 
     def to_internal_value(self, data):
-        """The int; ValidationError (invalid) for any other JSON value."""
-        if isinstance(data, bool) or not isinstance(data, int):
+        """The int; ValidationError (invalid) for anything else."""
+        text = from_form(self) and isinstance(data, str) and re.fullmatch("[0-9]+", data)
+        if not text and (isinstance(data, bool) or not isinstance(data, int)):
             self.fail("invalid")
         return super().to_internal_value(data)
 

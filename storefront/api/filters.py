@@ -6,7 +6,7 @@ from rest_framework import serializers
 from catalog.models import Product
 from catalog.selectors import MAX_WORDS, CatalogueFilters, product_search
 
-from .fields import PriceFilter, PriceFilterField, QueryFilter
+from .fields import PriceFilter, PriceFilterField, QueryFilter, StrictIntegerField
 
 # API parameter name -> CatalogueFilters field.
 FILTER_PARAMETERS = {
@@ -89,7 +89,7 @@ class ProductFilter(django_filters.FilterSet):
 class CatalogueFiltersSerializer(serializers.Serializer):
     """The filters of "more like this" and search by photo, with the number of results k."""
 
-    k = serializers.IntegerField(
+    k = StrictIntegerField(
         min_value=1, max_value=100, default=25, help_text="How many products (1-100)."
     )
     # An empty filter is no filter: form data sends empty fields (allow_blank says so).

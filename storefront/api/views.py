@@ -54,6 +54,7 @@ class ProductPagination(PageNumberPagination):
     page_size = settings.CATALOG_PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = 100
+    last_page_strings = ()  # ?page= is a number: DRF's "last" is not in the schema
 
     def get_page_size(self, request):
         """The page size asked for, capped at max_page_size (the default when none is asked)."""

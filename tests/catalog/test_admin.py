@@ -59,7 +59,7 @@ def test_adding_a_product_with_a_photo(admin_client, media_root):
 @pytest.mark.parametrize(
     "content, message",
     [
-        (b"GIF89a but not really", "Upload a valid image."),
+        (b"GIF89a but not really", "not an image the shop accepts"),
         (b"", "The submitted file is empty."),
         (image_bytes(size=(400, 300))[:-800], "The image file is damaged"),
     ],
@@ -169,3 +169,18 @@ def test_bulk_activate_and_deactivate(admin_client, action, before, after):
         after,
         before,
     ]
+
+
+def test_the_admin_opens_an_upload_with_the_shops_formats_only(
+    admin_client, media_root, monkeypatch
+):
+    from PIL import TiffImagePlugin
+
+    def never(*args):
+        raise AssertionError("the TIFF parser ran on an upload")
+
+    monkeypatch.setattr(TiffImagePlugin.TiffImageFile, "_open", never)
+    tiff = io.BytesIO()
+    Image.new("RGB", (40, 30)).save(tiff, "TIFF")
+    response = admin_client.post(ADD_URL, product_form(upload(tiff.getvalue())))
+    assert "not an image the shop accepts" in response.content.decode()

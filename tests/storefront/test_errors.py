@@ -97,3 +97,19 @@ def test_a_lost_database_is_a_503_with_retry_after(api, browser, monkeypatch):
     page = browser.get("/")
     assert page.status_code == 503 and page["Retry-After"] == "30"
     assert page["Content-Type"].startswith("text/html") and b"Back soon" in page.content
+
+
+@pytest.mark.parametrize(
+    "method, path, params",
+    [
+        ("get", "/api/v1/products/99999/", {}),
+        ("get", "/api/v1/products/", {"page_size": "0"}),
+        ("get", "/api/v1/search/image/", {}),
+        ("get", "/api/v1/products/", {"format": "api", "page_size": "x"}),
+    ],
+)
+def test_errors_are_json_even_when_a_browser_asks_for_html(api, method, path, params):
+    response = getattr(api, method)(path, params, HTTP_ACCEPT="text/html")
+    assert response.status_code >= 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"]

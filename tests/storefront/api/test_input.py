@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
     [
         ("is_active", 0),
         ("is_active", "yes"),
+        ("is_active", "false"),
         ("masterCategory", 5),
         ("year", "2011"),
         ("year", 2011.5),
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.django_db
         ("price", "1e3"),
         ("price", ""),
         ("price", "123456789"),
+        ("price", "\u0664\u0669.\u0669\u0660"),
         ("name", "nul\x00inside"),
     ],
 )
@@ -74,3 +76,26 @@ def test_query_text_is_capped_and_cheap(anonymous):
     many_words = " ".join("shirt" for _ in range(33))  # 197 characters: only 10 words count
     assert anonymous.get(LIST, {"q": many_words}).json()["count"] == 1
     assert anonymous.get(LIST, {"q": " ".join(["x"] * 10 + ["shirt"])}).json()["count"] == 0
+
+
+@pytest.mark.parametrize("k", ["12.0", " +3 ", "\u0665", "3.000", "true"])
+def test_k_is_a_whole_number_in_ascii_digits(anonymous, k):
+    product = ProductFactory()
+    response = anonymous.get(f"/api/v1/products/{product.pk}/similar/", {"k": k})
+    assert_error(response, 400, "invalid", fields=["k"])
+
+
+def test_a_page_is_a_number(anonymous):
+    ProductFactory()
+    assert_error(anonymous.get(LIST, {"page": "last"}), 404, "not_found")
+    assert anonymous.get(LIST, {"page": "1"}).status_code == 200
+
+
+@pytest.mark.parametrize("external_id", ["../../x", "/tmp/abs", "a b", "é"])
+def test_an_external_id_is_letters_digits_and_dashes(staff, external_id):
+    response = staff.post(LIST, dict(NEW_PRODUCT, external_id=external_id), format="json")
+    assert_error(response, 400, "invalid", fields=["external_id"])
+    product = ProductFactory()
+    assert_error(
+        staff.patch(detail(product), {"external_id": external_id}, format="json"), 400, "invalid"
+    )
