@@ -3,10 +3,12 @@
     .venv/bin/gunicorn fashionsite.asgi
 
 Gunicorn's asyncio (ASGI) workers: a client that trickles its request costs a coroutine, not
-a worker, so slow clients cannot take the workers (tests/test_gunicorn.py). Each worker runs
-one Django view at a time, as a sync worker would. Behind nginx (README, "Security"), which
-buffers requests and serves the static files and photos, on 127.0.0.1. WEB_CONCURRENCY and
-GUNICORN_BIND come from the environment.
+a worker, so slow clients cannot take the workers (tests/test_gunicorn.py). Django runs each
+request's view in a thread of its own; the costly part, a search by photo, is limited to
+RECOMMENDER_PHOTO_SEARCHES_AT_ONCE at once per worker. gunicorn's ASGI worker has no timeout
+on reading a request's head: nginx in front (README, "Security") does that, buffers
+requests and serves the static files and photos; gunicorn listens on 127.0.0.1.
+WEB_CONCURRENCY and GUNICORN_BIND come from the environment.
 """
 
 import os

@@ -6,11 +6,14 @@ services.index_restore (current_index) until the data-safety work decides what a
 does without an index.
 """
 
+import functools
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 
 from catalog.images import check_image_upload
 from catalog.models import Product, ProductImage
@@ -58,9 +61,20 @@ def search_by_image(*, upload, k=25, filters=None):
     ranked by its better score. The query is not expanded: a shopper's photo is far from the
     catalogue photos (its light, its background), so its neighbours would pull it away from
     the very product photographed (found first 0.76 -> 0.49 of the time for a crop,
-    docs/benchmarks.md)."""
-    checked = check_image_upload(upload)
-    return nearest_products(embed_photo_views(checked.content), k=k, filters=filters)
+    docs/benchmarks.md). At most RECOMMENDER_PHOTO_SEARCHES_AT_ONCE photos of a process are
+    checked and embedded at once; the others wait their turn."""
+    with photo_searches():
+        checked = check_image_upload(upload)
+        vectors = embed_photo_views(checked.content)
+    return nearest_products(vectors, k=k, filters=filters)
+
+
+@functools.cache
+def photo_searches():
+    """The process's semaphore on searches by photo. Django runs each request in a thread of
+    its own, so without it one web process would decode and embed as many photos at once as
+    requests come, each up to 260 MB (docs/benchmarks.md, "Upload limits")."""
+    return threading.BoundedSemaphore(settings.RECOMMENDER_PHOTO_SEARCHES_AT_ONCE)
 
 
 def product_vector(product):

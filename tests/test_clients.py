@@ -44,3 +44,16 @@ def test_log_records_name_the_client(settings):
     assert ClientAddressFilter().filter(record) and record.client == "203.0.113.7"
     plain = logging.LogRecord("x", logging.INFO, "", 0, "started", None, None)
     assert ClientAddressFilter().filter(plain) and plain.client == "-"
+
+
+def test_a_proxy_in_front_with_no_trusted_proxies_is_warned_about_once(settings, caplog):
+    from fashionsite import clients
+
+    settings.TRUSTED_PROXIES = 0
+    clients.warn_once.cache_clear()
+    client_address(request("8.8.8.8", "6.6.6.6"))  # from the internet: no proxy of ours
+    assert "TRUSTED_PROXIES" not in caplog.text
+    for _ in range(3):
+        client_address(request("127.0.0.1", "203.0.113.7"))
+    assert caplog.text.count("Set TRUSTED_PROXIES") == 1
+    clients.warn_once.cache_clear()

@@ -94,6 +94,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
             "VAR_DIR": str(tmp_path),
             "SECRET_KEY": "x7!kq2#vd9-ZP4mW0sLr8TtYh3uJb6NcEaGf1oQi5RyXeK_jM-8vBn",
             "ALLOWED_HOSTS": "shop.example.com",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -136,7 +137,20 @@ def test_production_settings_never_serve_media(tmp_path):
         VAR_DIR=str(tmp_path),
         SECRET_KEY="from-the-environment",
         ALLOWED_HOSTS="shop.example.com",
+        REDIS_URL="redis://127.0.0.1:6379/0",
         SERVE_MEDIA="true",
         DEBUG="true",
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_production_settings_refuse_to_start_without_a_shared_cache(tmp_path):
+    result = run_python(
+        "",
+        settings_module="fashionsite.settings.production",
+        VAR_DIR=str(tmp_path),
+        SECRET_KEY="from-the-environment",
+        ALLOWED_HOSTS="shop.example.com",
+    )
+    assert result.returncode != 0
+    assert "Set REDIS_URL" in result.stderr

@@ -162,7 +162,12 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 # With Redis, the cache (and so the API's throttle counts) is shared by every web process.
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that hangs costs a request 1 s at most (the limits then fail open).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False  # a failing task must not fail the admin's save
@@ -275,6 +280,9 @@ RECOMMENDER_CATCH_UP_BATCH = env.int("RECOMMENDER_CATCH_UP_BATCH", 256)
 # "More like this" first moves its query towards this many nearest stored photos (query
 # expansion, recommender/expansion.py); 0 searches with the query alone.
 RECOMMENDER_EXPANSION_NEIGHBOURS = env.int("RECOMMENDER_EXPANSION_NEIGHBOURS", 8)
+# Searches by photo a web process checks and embeds at once (the others wait): each may
+# take up to 260 MB (docs/benchmarks.md, "Upload limits").
+RECOMMENDER_PHOTO_SEARCHES_AT_ONCE = env.int("RECOMMENDER_PHOTO_SEARCHES_AT_ONCE", 2)
 
 LOGGING = {
     "version": 1,

@@ -1,12 +1,13 @@
 """Settings for a public server: `DJANGO_SETTINGS_MODULE=fashionsite.settings.production`.
 
-Requires SECRET_KEY and ALLOWED_HOSTS in the environment; passes `manage.py check --deploy`.
+Requires SECRET_KEY, ALLOWED_HOSTS and REDIS_URL in the environment; passes
+`manage.py check --deploy`.
 """
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import REDIS_URL, env
 
 DEBUG = env.bool("DEBUG", False)
 SERVE_MEDIA = False  # a web server serves MEDIA_ROOT (README, "Security")
@@ -17,6 +18,11 @@ ALLOWED_HOSTS = env.names("ALLOWED_HOSTS", "")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured(
         "Set ALLOWED_HOSTS in the environment, e.g. ALLOWED_HOSTS=shop.example.com"
+    )
+if not REDIS_URL:
+    raise ImproperlyConfigured(
+        "Set REDIS_URL in the environment: tasks run on Celery workers, and every web process "
+        "must count the request limits in one shared cache."
     )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -267,3 +267,33 @@ def test_an_approximate_indexs_shortlist_is_ranked_by_the_exact_stored_vectors(
     assert [result.score for result in found] == sorted(
         (result.score for result in found), reverse=True
     )
+
+
+def test_a_process_checks_and_embeds_at_most_so_many_photos_at_once(settings, monkeypatch):
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    settings.RECOMMENDER_PHOTO_SEARCHES_AT_ONCE = 2
+    selectors.photo_searches.cache_clear()
+    running, most, lock = [0], [0], threading.Lock()
+
+    def slow_embedding(content):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return np.zeros((1, 4), np.float32)
+
+    monkeypatch.setattr(
+        selectors, "check_image_upload", lambda upload: SimpleNamespace(content=b"")
+    )
+    monkeypatch.setattr(selectors, "embed_photo_views", slow_embedding)
+    monkeypatch.setattr(selectors, "nearest_products", lambda vectors, k, filters: [])
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda n: search_by_image(upload=SimpleUploadedFile("p", b"x")), range(6)))
+    selectors.photo_searches.cache_clear()
+    assert most[0] == 2
