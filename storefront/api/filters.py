@@ -69,6 +69,8 @@ class ProductFilter(django_filters.FilterSet):
         then ordered."""
         # The grid's search, like the pages' (product_search), over the products of `status`.
         data = self.form.cleaned_data
+        if not all(data.get("ordering") or []):  # "name,,price": an empty field name
+            raise serializers.ValidationError({"ordering": ["A field name is empty."]})
         products = product_search(
             query=data.get("q"),
             filters=catalogue_filters(data),

@@ -99,3 +99,8 @@ def test_an_external_id_is_letters_digits_and_dashes(staff, external_id):
     assert_error(
         staff.patch(detail(product), {"external_id": external_id}, format="json"), 400, "invalid"
     )
+
+
+def test_an_empty_ordering_field_is_refused(anonymous):
+    assert_error(anonymous.get(LIST, {"ordering": ",,"}), 400, "invalid", fields=["ordering"])
+    assert anonymous.get(LIST, {"ordering": "name,-price"}).status_code == 200
