@@ -57,9 +57,7 @@ def body_too_large(request, size):
     limit = readable_size(settings.CATALOG_MAX_UPLOAD_BYTES)
     sent = f"is {readable_size(size)}" if size else "is over the limit"
     message = f"The upload {sent}; the limit is {limit}."
-    if under_api(request):
-        return error_response(413, "file_too_large", message)
-    return render(request, "413.html", {"message": message}, status=413)
+    return refusal(request, 413, "file_too_large", message)
 
 
 def sign_in_locked_out(request, original_response=None, credentials=None):
@@ -70,20 +68,22 @@ def sign_in_locked_out(request, original_response=None, credentials=None):
         "Too many failed sign-ins to this account from your address: "
         f"try again in {seconds // 60} minutes."
     )
-    if under_api(request):
-        response = error_response(429, "throttled", message)
-    else:
-        response = render(request, "429.html", {"message": message}, status=429)
-    response["Retry-After"] = str(seconds)
-    return response
+    return refusal(request, 429, "throttled", message, retry_after=seconds)
 
 
 def service_unavailable(request):
     """503 with Retry-After when the database cannot be reached."""
     message = "The shop cannot answer just now: try again in a minute."
+    return refusal(request, 503, "service_unavailable", message, retry_after=RETRY_AFTER_SECONDS)
+
+
+def refusal(request, status, code, message, retry_after=None):
+    """The error `status` saying `message`: JSON with `code` under /api/, the page
+    templates/<status>.html elsewhere; with Retry-After (seconds) when given."""
     if under_api(request):
-        response = error_response(503, "service_unavailable", message)
+        response = error_response(status, code, message)
     else:
-        response = render(request, "503.html", {"message": message}, status=503)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response = render(request, f"{status}.html", {"message": message}, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
     return response
