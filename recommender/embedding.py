@@ -33,6 +33,8 @@ from .backbones import BACKBONES, choose_backbone, load_backbone
 from .background import catalogue_style, has_white_border
 from .colour import HISTOGRAM_SIZE, colour_signature, foreground_mask
 from .preprocessing import INPUT_SIZE, PREPROCESSING_VERSION, network_input, read_photos, squares
+from .kinds import kind_scores
+from .photo_query import PhotoQuery
 from .projection import Projection, unit_rows
 from .runtimes.choice import resolve_runtime
 from .runtimes.engines import runtime_backbone
@@ -286,7 +288,13 @@ def photo_views(photo):
     return [styled, ImageOps.expand(small, round(FRAMING_MARGIN * max(small.size)), fill=WHITE)]
 
 
-def embed_photo_views(file, backbone_name=None):
-    """Stored-style vectors of one photo file's photo_views, one row each."""
-    photo = open_photo(file, max_side=2 * INPUT_SIZE)
-    return default_embedder(backbone_name).vectors_of_views(photo_views(photo))
+def embed_photo_query(file, box=None, backbone_name=None):
+    """The PhotoQuery of one photo file, or of its `box` (recommender.photo_query.Box): the
+    vectors of its photo_views and its garment-kind scores (recommender.kinds). A box is cut
+    from the photo decoded at a scale that leaves the box at least 2 * INPUT_SIZE pixels."""
+    side = 2 * INPUT_SIZE
+    photo = open_photo(file, max_side=side if box is None else round(side / box.smaller_share))
+    if box is not None:
+        photo = box.crop(photo)
+    embedder = default_embedder(backbone_name)
+    return PhotoQuery(embedder.vectors_of_views(photo_views(photo)), kind_scores(embedder, photo))

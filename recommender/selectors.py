@@ -20,7 +20,7 @@ from catalog.models import Product, ProductImage
 from catalog.selectors import CatalogueFilters
 
 from . import services, snapshots
-from .embedding import embed_photo_views, fingerprint
+from .embedding import embed_photo_query, fingerprint
 from .expansion import expanded_queries, expansion_neighbours
 from .index import CorruptIndex
 from .models import ImageEmbedding, PhotoEmbedding
@@ -38,6 +38,9 @@ class SimilarProduct:
     # The best inner product of the query vectors (expanded ones for "more like this") with the
     # product's photos, in [-1, 1].
     score: float
+    # Whether the score clears the model's relevance floor (recommender.floors): below it a
+    # result is listed, as k were asked for, but is not a match.
+    relevant: bool = True
 
 
 def similar_products(*, product, k=25, filters=None):
@@ -53,20 +56,25 @@ def similar_products(*, product, k=25, filters=None):
     )
 
 
-def search_by_image(*, upload, k=25, filters=None):
-    """The k products that look most like an uploaded photo; raises ValidationError for a bad
-    upload.
-
-    The photo is searched as two views (recommender.embedding.photo_views), each product
-    ranked by its better score. The query is not expanded: a shopper's photo is far from the
-    catalogue photos (its light, its background), so its neighbours would pull it away from
-    the very product photographed (found first 0.76 -> 0.49 of the time for a crop,
-    docs/benchmarks.md). At most RECOMMENDER_PHOTO_SEARCHES_AT_ONCE photos of a process are
-    checked and embedded at once; the others wait their turn."""
+def search_by_image(*, upload, k=25, filters=None, box=None):
+    """The k products that look most like an uploaded photo, or like the part of it in `box`
+    (recommender.photo_query.Box); raises ValidationError for a bad upload. At most
+    RECOMMENDER_PHOTO_SEARCHES_AT_ONCE photos of a process are checked and embedded at once;
+    the others wait their turn."""
     with photo_searches():
         checked = check_image_upload(upload)
-        vectors = embed_photo_views(checked.content)
-    return nearest_products(vectors, k=k, filters=filters)
+        query = embed_photo_query(checked.content, box)
+    return search_by_photo_query(query, k=k, filters=filters)
+
+
+def search_by_photo_query(query, *, k=25, filters=None):
+    """The k products that look most like a PhotoQuery (recommender.embedding.embed_photo_query).
+
+    The photo is searched as its views, each product ranked by its better score. The query is
+    not expanded: a shopper's photo is far from the catalogue photos (its light, its
+    background), so its neighbours would pull it away from the very product photographed
+    (found first 0.76 -> 0.49 of the time for a crop, docs/benchmarks.md)."""
+    return nearest_products(query.vectors, k=k, filters=filters)
 
 
 @functools.cache

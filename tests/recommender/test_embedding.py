@@ -1,4 +1,4 @@
-"""The real embed_files and embed_photo_views (not the per-session cache the
+"""The real embed_files and embed_photo_query (not the per-session cache the
 other recommender tests use)."""
 
 import numpy as np
@@ -15,7 +15,7 @@ from recommender.embedding import (
     VectorModel,
     default_embedder,
     embed_files,
-    embed_photo_views,
+    embed_photo_query,
     fingerprint,
     photo_views,
 )
@@ -83,7 +83,7 @@ def test_a_huge_photo_is_framed_at_the_embeddings_working_size():
 
 
 def test_the_views_of_a_photo_file_are_the_stored_vector_and_the_framed_one():
-    views = embed_photo_views(SHOE.read_bytes())
+    views = embed_photo_query(SHOE.read_bytes()).vectors
     stored = embed_files([SHOE])[0]
     assert views.shape == (2, len(stored))
     np.testing.assert_allclose(views[0], stored, atol=1e-5)  # a catalogue photo: as it is

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import Product, ProductImage
 from catalog.services import products_set_active
-from recommender.embedding import embed_photo_views, fingerprint
+from recommender.embedding import embed_photo_query, fingerprint
 from recommender.evaluation import nearest_others, search_others
 from recommender.expansion import EXPANSION_POWER, expanded_queries, expansion_neighbours
 from recommender.index import FaissFlatIndex
@@ -154,4 +154,4 @@ def test_search_by_photo_is_never_expanded(catalogue, settings):
     photo = resized_photo(catalogue[0], 300)
     results = search_by_image(upload=SimpleUploadedFile("shopper.jpg", photo), k=3)
     assert results[0].product == catalogue[0]
-    assert_scores_are_plain_inner_products(results, *embed_photo_views(photo))
+    assert_scores_are_plain_inner_products(results, *embed_photo_query(photo).vectors)

@@ -10,6 +10,7 @@ from catalog.services import products_set_active
 from recommender import index as index_module
 from recommender import selectors
 from recommender.embedding import fingerprint
+from recommender.photo_query import PhotoQuery
 from recommender.selectors import (
     ProductFilters,
     current_index,
@@ -279,20 +280,20 @@ def test_a_process_checks_and_embeds_at_most_so_many_photos_at_once(settings, mo
     selectors.photo_searches.cache_clear()
     running, most, lock = [0], [0], threading.Lock()
 
-    def slow_embedding(content):
+    def slow_embedding(content, box):
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
         time.sleep(0.05)
         with lock:
             running[0] -= 1
-        return np.zeros((1, 4), np.float32)
+        return PhotoQuery(np.zeros((1, 4), np.float32))
 
     monkeypatch.setattr(
         selectors, "check_image_upload", lambda upload: SimpleNamespace(content=b"")
     )
-    monkeypatch.setattr(selectors, "embed_photo_views", slow_embedding)
-    monkeypatch.setattr(selectors, "nearest_products", lambda vectors, k, filters: [])
+    monkeypatch.setattr(selectors, "embed_photo_query", slow_embedding)
+    monkeypatch.setattr(selectors, "search_by_photo_query", lambda query, k, filters: [])
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(lambda n: search_by_image(upload=SimpleUploadedFile("p", b"x")), range(6)))
     selectors.photo_searches.cache_clear()
