@@ -32,9 +32,9 @@ from catalog.images import WHITE, open_photo
 from .backbones import BACKBONES, choose_backbone, load_backbone
 from .background import catalogue_style, has_white_border
 from .colour import HISTOGRAM_SIZE, colour_signature, foreground_mask
-from .preprocessing import INPUT_SIZE, PREPROCESSING_VERSION, network_input, read_photos, squares
 from .kinds import kind_scores
 from .photo_query import PhotoQuery
+from .preprocessing import INPUT_SIZE, PREPROCESSING_VERSION, network_input, read_photos, squares
 from .projection import Projection, unit_rows
 from .runtimes.choice import resolve_runtime
 from .runtimes.engines import runtime_backbone
