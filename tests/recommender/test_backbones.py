@@ -1,7 +1,18 @@
-import pytest
+import io
+import logging
 
-from recommender import backbones
-from recommender.backbones import BackboneUnavailable, choose_backbone, load_backbone
+import pytest
+from django.core.management import call_command
+
+from recommender import backbones, embedding, projection
+from recommender.backbones import (
+    BackboneChoice,
+    BackboneUnavailable,
+    choose_backbone,
+    load_backbone,
+)
+from tests.catalog.test_import import make_folder
+from tests.recommender.helpers import demo_rows
 
 
 @pytest.fixture
@@ -68,3 +79,165 @@ def test_resnet50_loads_from_a_local_weights_file(settings, tmp_path, fresh_back
     last = maps[0] if isinstance(maps, (list, tuple)) else maps
     assert backbone.name == "resnet50"
     assert last.shape[1] == 2048
+
+
+@pytest.fixture
+def projections(tmp_path, monkeypatch):
+    """A projections folder of the test's own, empty: put_projection adds files to it."""
+    folder = tmp_path / "projections"
+    folder.mkdir()
+    monkeypatch.setattr(projection, "PROJECTIONS_DIR", folder)
+    return folder
+
+
+def put_projection(choice):
+    """A projection file for this backbone's weights (its content is never read by the choice)."""
+    path = projection.projection_path(choice.name, choice.weights_id)
+    path.write_bytes(b"")
+    return path
+
+
+LITE0 = BackboneChoice("efficientnet_lite0", backbones.efficientnet_lite0_weights())
+DOWNLOADED_RESNET50 = BackboneChoice("resnet50", None)
+
+
+@pytest.fixture
+def resnet50_file(settings, tmp_path):
+    """A stand-in ResNet-50 weights file named by RECOMMENDER_RESNET50_WEIGHTS (the choice reads
+    only its hash)."""
+    path = tmp_path / "resnet50.pth"
+    path.write_bytes(b"stand-in weights")
+    settings.RECOMMENDER_RESNET50_WEIGHTS = str(path)
+    return path
+
+
+def probe_refused(monkeypatch):
+    """The download server is never to be asked."""
+    monkeypatch.setattr(
+        backbones, "can_download_resnet50", lambda *a, **k: pytest.fail("probed the server")
+    )
+
+
+def test_auto_keeps_lite0_and_its_projection_over_local_resnet50_weights_without_one(
+    projections, resnet50_file, monkeypatch
+):
+    put_projection(LITE0)
+    probe_refused(monkeypatch)
+    choice = choose_backbone("auto")
+    assert choice.name == "efficientnet_lite0"
+    assert "resnet50's weights are here but it has none" in choice.reason
+    assert "train_projection --backbone resnet50" in choice.reason
+
+
+def test_auto_asks_no_server_when_resnet50_has_no_projection(
+    projections, no_resnet50_weights, monkeypatch
+):
+    put_projection(LITE0)
+    probe_refused(monkeypatch)
+    choice = choose_backbone("auto")
+    assert choice.name == "efficientnet_lite0"
+    assert "resnet50 has none" in choice.reason
+
+
+def test_auto_takes_resnet50_once_its_weights_have_a_projection(
+    projections, resnet50_file, monkeypatch
+):
+    put_projection(LITE0)
+    put_projection(BackboneChoice("resnet50", resnet50_file))
+    probe_refused(monkeypatch)
+    choice = choose_backbone("auto")
+    assert (choice.name, choice.weights_path) == ("resnet50", resnet50_file)
+    assert choice.reason == "auto: resnet50, which has a trained projection"
+
+
+@pytest.mark.parametrize("downloadable", [True, False])
+def test_auto_takes_a_downloadable_resnet50_with_a_projection_for_torchvisions_weights(
+    projections, no_resnet50_weights, monkeypatch, downloadable
+):
+    put_projection(LITE0)
+    put_projection(DOWNLOADED_RESNET50)
+    monkeypatch.setattr(backbones, "can_download_resnet50", lambda *a, **k: downloadable)
+    choice = choose_backbone("auto")
+    assert choice.name == ("resnet50" if downloadable else "efficientnet_lite0")
+    if not downloadable:
+        assert "neither on disk nor downloadable" in choice.reason
+
+
+@pytest.mark.parametrize("downloadable", [True, False])
+def test_with_no_projection_anywhere_auto_prefers_resnet50_and_says_both_are_untuned(
+    projections, no_resnet50_weights, monkeypatch, downloadable
+):
+    monkeypatch.setattr(backbones, "can_download_resnet50", lambda *a, **k: downloadable)
+    choice = choose_backbone("auto")
+    assert choice.name == ("resnet50" if downloadable else "efficientnet_lite0")
+    assert "untuned" in choice.reason
+
+
+def test_a_named_backbone_without_a_projection_says_its_vectors_are_untuned(
+    projections, resnet50_file
+):
+    choice = choose_backbone("resnet50")
+    assert "without a trained projection" in choice.reason
+    assert "train_projection --backbone resnet50" in choice.reason
+
+
+def test_the_choice_is_logged_once_with_its_reason(projections, resnet50_file, settings, caplog):
+    settings.RECOMMENDER_BACKBONE = "auto"
+    put_projection(LITE0)
+    backbones.announce.cache_clear()
+    with caplog.at_level(logging.INFO, logger="recommender.backbones"):
+        choose_backbone()
+        choose_backbone("auto")
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Backbone: efficientnet_lite0 ({choose_backbone().reason}; weights {LITE0.weights_path})"
+    ]
+
+
+@pytest.fixture
+def fresh_models():
+    """Forget the backbone choices, projections and vector models of other settings and
+    projection folders, before and after the test."""
+    caches = (
+        choose_backbone,
+        load_backbone,
+        projection.Projection.for_backbone,
+        embedding._vector_model,
+    )
+    for cache in caches:
+        cache.cache_clear()
+    yield
+    for cache in caches:
+        cache.cache_clear()
+
+
+@pytest.mark.slow
+def test_train_projection_gives_resnet50_weights_a_projection_that_auto_then_takes(
+    settings, tmp_path, projections, fresh_models, monkeypatch
+):
+    """The plumbing only: the stand-in weights are untrained, nothing is said about similarity."""
+    import torch
+    from torchvision.models import resnet50
+
+    weights = tmp_path / "resnet50.pth"
+    torch.save(resnet50(weights=None).state_dict(), weights)
+    settings.RECOMMENDER_RESNET50_WEIGHTS = str(weights)
+    put_projection(LITE0)
+    probe_refused(monkeypatch)
+    assert choose_backbone("auto").name == "efficientnet_lite0"
+    # 22 products: part B holds the 11 that precision@10 needs (a query and 10 others).
+    folder = make_folder(tmp_path / "labelled", demo_rows()[:22])
+
+    output = io.StringIO()
+    call_command(
+        "train_projection", str(folder), "--backbone", "resnet50", "--epochs", "1", stdout=output
+    )
+
+    written = projection.projection_path("resnet50", backbones.file_sha256(weights)[:8])
+    assert f"Projection written to {written}" in output.getvalue()
+    for cache in (choose_backbone, projection.Projection.for_backbone, embedding._vector_model):
+        cache.cache_clear()  # as in a process started after the training
+    choice = choose_backbone("auto")
+    assert (choice.name, choice.weights_path) == ("resnet50", weights)
+    model = embedding.vector_model("auto")
+    assert model.projection.id == projection.Projection.load(written).id
+    assert model.fingerprint.endswith(model.projection.id)

@@ -63,7 +63,8 @@ class Command(BaseCommand):
             seed=seed,
             epochs=epochs,
         )
-        output = Path(output or projection_path(choice.name, choice.weights_id))
+        shop_file = projection_path(choice.name, choice.weights_id)
+        output = Path(output or shop_file)
         output.parent.mkdir(parents=True, exist_ok=True)
         projection.save(output)
         figures = compare_on_held_out(
@@ -83,6 +84,12 @@ class Command(BaseCommand):
         )
         self.stdout.write(format_table(figures))
         self.stdout.write(f"Projection written to {output}")
+        if output == shop_file:
+            self.stdout.write(
+                "Processes that start from now on use it (RECOMMENDER_BACKBONE=auto takes the best "
+                "backbone with a projection): run embed_catalog and build_index, then restart "
+                "the web processes and workers."
+            )
         if report:
             Path(report).write_text(
                 json.dumps(
