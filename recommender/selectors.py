@@ -19,7 +19,7 @@ from catalog.images import check_image_upload
 from catalog.models import Product, ProductImage
 from catalog.selectors import CatalogueFilters
 
-from . import services, snapshots
+from . import kept_photos, services, snapshots
 from .embedding import embed_photo_query, fingerprint
 from .expansion import expanded_queries, expansion_neighbours
 from .index import CorruptIndex
@@ -280,3 +280,29 @@ def pipeline_status():
         "pending": PhotoEmbedding.objects.without_current_vector(model_fingerprint).count()
         - failed,
     }
+
+def photo_checked(upload):
+    """A shopper's uploaded photo checked (catalog.images.check_image_upload) under
+    photo_searches(): its CheckedImage; raises ValidationError for a bad upload."""
+    with photo_searches():
+        return check_image_upload(upload)
+
+
+def kept_photo(digest):
+    """The KeptPhoto of a digest (recommender.kept_photos); raises kept_photos.PhotoNotKept
+    when none is kept (never sent, or removed after its time)."""
+    return kept_photos.find_photo(digest)
+
+
+def search_kept_photo(*, photo, k=25, filters=None, box=None):
+    """The k products that look most like a KeptPhoto, or like the part of it in `box`
+    (recommender.photo_query.Box), as search_by_photo_query. The photo's PhotoQuery is read
+    from beside it; a (photo, box, model) searched for the first time is embedded, under
+    photo_searches(), and its query kept (services.photo_query_keep: a write). Raises
+    kept_photos.PhotoNotKept when the photo has gone since it was found."""
+    query = kept_photos.read_query(kept_photos.query_name(photo.digest, box, fingerprint()))
+    if query is None:
+        with photo_searches():
+            query = embed_photo_query(kept_photos.photo_content(photo), box)
+        services.photo_query_keep(photo=photo, box=box, query=query)
+    return search_by_photo_query(query, k=k, filters=filters)

@@ -7,6 +7,7 @@ import selectors, so that a selector can call a service (index_restore).
 import logging
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -15,7 +16,7 @@ from tqdm import tqdm
 
 from catalog.models import ProductImage
 
-from . import snapshots
+from . import kept_photos, snapshots
 from .backbones import choose_backbone
 from .embedding import embed_files, fingerprint, vector_model
 from .embedding_processes import embedding_executor, processes_for
@@ -239,3 +240,46 @@ def embeddings_forget(*, image_ids):
     return ImageEmbedding.objects.filter(
         image_id__in=image_ids, fingerprint=fingerprint()
     ).delete()[0]
+
+
+def photo_keep(*, checked):
+    """Keep a shopper's checked photo (catalog.images.CheckedImage) for search by photo, under
+    its hash in the default storage (recommender.kept_photos), and return its KeptPhoto. The
+    same photo sent again is written again, so it is kept RECOMMENDER_KEPT_PHOTOS_HOURS from
+    now. With tasks run in-process (no REDIS_URL: no beat), kept photos are first cleaned up
+    here, making room for this one."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        kept_photos_clean(room=len(checked.content))
+    photo = kept_photos.KeptPhoto(
+        checked.sha256, kept_photos.photo_name(checked.sha256, checked.extension)
+    )
+    kept_photos.write(photo.name, checked.content)
+    return photo
+
+
+def photo_query_keep(*, photo, box, query):
+    """Keep the PhotoQuery of a KeptPhoto's `box` (recommender.photo_query.Box, None for the
+    whole photo) by the current model beside the photo, so that its next search does not
+    embed again."""
+    kept_photos.write(kept_photos.query_name(photo.digest, box, fingerprint()), query.to_bytes())
+
+
+def kept_photos_clean(*, room=0):
+    """Remove kept photos, each with its queries: those older than RECOMMENDER_KEPT_PHOTOS_HOURS,
+    files left of a photo already removed, then the oldest until all of them take no more than
+    RECOMMENDER_KEPT_PHOTOS_MAX_BYTES less `room` bytes. Run by beat (tasks.kept_photos_clean)
+    and, with tasks run in-process, by photo_keep. Returns {"removed", "kept", "bytes"}: photos
+    removed and kept, and the bytes the kept ones take."""
+    groups = kept_photos.groups()
+    cutoff = timezone.now() - timedelta(hours=settings.RECOMMENDER_KEPT_PHOTOS_HOURS)
+    total = sum(group.size for group in groups)
+    kept = []
+    for group in groups:  # oldest first
+        over = total + room > settings.RECOMMENDER_KEPT_PHOTOS_MAX_BYTES
+        if over or group.photo is None or group.time < cutoff:
+            kept_photos.delete(group.names)
+            total -= group.size
+        else:
+            kept.append(group)
+    photos = sum(group.photo is not None for group in groups)
+    return {"removed": photos - len(kept), "kept": len(kept), "bytes": total}

@@ -46,3 +46,10 @@ def rebuild_index():
 def catch_up():
     """Run by Celery beat: embeds pending photos in a bounded batch, mends the index."""
     return services.catch_up()
+
+
+@shared_task(**RETRY)
+def kept_photos_clean():
+    """Run by Celery beat: remove shoppers' kept photos past their time or over the size cap
+    (services.kept_photos_clean)."""
+    return services.kept_photos_clean()

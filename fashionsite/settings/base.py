@@ -208,6 +208,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env.int("RECOMMENDER_CATCH_UP_SECONDS", 60)),
     },
     "sessions-clear-expired": {"task": "fashionsite.sessions_clear_expired", "schedule": 3600.0},
+    "recommender-kept-photos-clean": {
+        "task": "recommender.tasks.kept_photos_clean",
+        "schedule": 600.0,
+    },
 }
 
 # Catalogue uploads: refuse files over this size, and images with more pixels (fewer for PNG
@@ -283,6 +287,12 @@ RECOMMENDER_EXPANSION_NEIGHBOURS = env.int("RECOMMENDER_EXPANSION_NEIGHBOURS", 8
 # Searches by photo a web process checks and embeds at once (the others wait): each may
 # take up to 260 MB (docs/benchmarks.md, "Upload limits").
 RECOMMENDER_PHOTO_SEARCHES_AT_ONCE = env.int("RECOMMENDER_PHOTO_SEARCHES_AT_ONCE", 2)
+# Search by photo keeps each photo (and its embedded queries) in the media storage under
+# photo-searches/, so its results page is a GET URL: for this many hours after it was sent,
+# and no more than this many bytes of them in all (the oldest go first). Beat cleans up every
+# 10 minutes; with tasks run in-process, each upload does (recommender/kept_photos.py).
+RECOMMENDER_KEPT_PHOTOS_HOURS = env.int("RECOMMENDER_KEPT_PHOTOS_HOURS", 24)
+RECOMMENDER_KEPT_PHOTOS_MAX_BYTES = env.int("RECOMMENDER_KEPT_PHOTOS_MAX_BYTES", 1024**3)
 
 LOGGING = {
     "version": 1,
