@@ -281,6 +281,7 @@ def pipeline_status():
         - failed,
     }
 
+
 def photo_checked(upload):
     """A shopper's uploaded photo checked (catalog.images.check_image_upload) under
     photo_searches(): its CheckedImage; raises ValidationError for a bad upload."""
