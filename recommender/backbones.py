@@ -122,15 +122,24 @@ def choose_backbone(name=None):
         raise BackboneUnavailable(
             f"RECOMMENDER_BACKBONE={name!r}: use auto, resnet50 or efficientnet_lite0."
         )
-    announce(choice.name, choice.reason, choice.weights_path)
+    announce(choice)
     return choice
 
 
-@functools.cache
-def announce(name, reason, weights_path):
-    """Log a backbone choice, once a process for each distinct choice."""
+_announced = set()  # (name, weights path) of the backbones this process has logged
+
+
+def announce(choice):
+    """Log a backbone choice with its reason, once a process for each backbone and weights: the
+    later lookups of the backbone auto chose, by its name, log nothing more."""
+    if (choice.name, choice.weights_path) in _announced:
+        return
+    _announced.add((choice.name, choice.weights_path))
     logger.info(
-        "Backbone: %s (%s; weights %s)", name, reason, weights_path or "downloaded by torchvision"
+        "Backbone: %s (%s; weights %s)",
+        choice.name,
+        choice.reason,
+        choice.weights_path or "downloaded by torchvision",
     )
 
 

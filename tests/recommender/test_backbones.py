@@ -181,13 +181,16 @@ def test_a_named_backbone_without_a_projection_says_its_vectors_are_untuned(
     assert "train_projection --backbone resnet50" in choice.reason
 
 
-def test_the_choice_is_logged_once_with_its_reason(projections, resnet50_file, settings, caplog):
+def test_the_choice_is_logged_once_with_its_reason(
+    projections, resnet50_file, settings, caplog, monkeypatch
+):
     settings.RECOMMENDER_BACKBONE = "auto"
     put_projection(LITE0)
-    backbones.announce.cache_clear()
+    monkeypatch.setattr(backbones, "_announced", set())
     with caplog.at_level(logging.INFO, logger="recommender.backbones"):
         choose_backbone()
         choose_backbone("auto")
+        choose_backbone("efficientnet_lite0")  # as the embedder looks up auto's choice
     assert [record.getMessage() for record in caplog.records] == [
         f"Backbone: efficientnet_lite0 ({choose_backbone().reason}; weights {LITE0.weights_path})"
     ]
