@@ -5,6 +5,7 @@ photo) per label. Exits non-zero on a problem.
 
     python benchmarks/data/check_shopper_boxes.py
 """
+
 import csv
 import sys
 from collections import Counter, defaultdict

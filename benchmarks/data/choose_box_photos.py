@@ -10,13 +10,25 @@ the order of LABELS). Prints `image,label` for each chosen photo.
 --extra N also prints, per label, the next N photos of a longer sample with the same
 seed (sample(rows, 10 + N)[10:]): replacements for a photo judged impossible to box.
 """
+
 import argparse
 import csv
 import random
 from pathlib import Path
 
-LABELS = ["T-Shirt", "Polo", "Shirt", "Pants", "Shoes", "Dress", "Shorts", "Skirt",
-          "Hat", "Hoodie", "Outwear"]
+LABELS = [
+    "T-Shirt",
+    "Polo",
+    "Shirt",
+    "Pants",
+    "Shoes",
+    "Dress",
+    "Shorts",
+    "Skirt",
+    "Hat",
+    "Hoodie",
+    "Outwear",
+]
 PER_LABEL = 10
 SEED = 18
 DATASET = Path(__file__).resolve().parents[2].parent / "shared/datasets/shoppers-photos"
