@@ -1,8 +1,11 @@
 """The shop pages' forms: search, filters, search by photo and the "more like this" toggles."""
 
+from urllib.parse import urlencode
+
 from django import forms
 
 from catalog.selectors import CatalogueFilters
+from recommender.photo_query import Box
 
 
 class FiltersForm(forms.Form):
@@ -43,6 +46,65 @@ class PhotoSearchForm(FiltersForm):
     photo = forms.FileField(
         label="Photo", error_messages={"required": "Choose a photo to search with."}
     )
+
+    def query_string(self):
+        """The valid filters as a query string ("" when none is set), e.g.
+        "?gender=Men&price_max=50" : they go with the photo to its results page."""
+        self.is_valid()
+        data = self.cleaned_data
+        given = {name: data[name] for name in FILTER_FIELDS if data.get(name) not in (None, "")}
+        return "?" + urlencode(given) if given else ""
+
+
+def box_edge(label):
+    """A box edge field: a percentage (0-100) of the photo's width or height, optional."""
+    return forms.DecimalField(
+        required=False, min_value=0, max_value=100, max_digits=6, decimal_places=3, label=label
+    )
+
+
+class BoxForm(forms.Form):
+    """The part of a searched photo that matters, from the results page's query string: its
+    left, top, right and bottom edges in percent of the upright photo's width and height, all
+    four or none (the whole photo)."""
+
+    left = box_edge("Left (%)")
+    top = box_edge("Top (%)")
+    right = box_edge("Right (%)")
+    bottom = box_edge("Bottom (%)")
+
+    def clean(self):
+        """The edges, and under "box" the Box (recommender.photo_query) they make or None;
+        ValidationError when only some are given or they make no box."""
+        data = super().clean()
+        if any(name in self.errors for name in self.fields):
+            return data
+        edges = [data.get(name) for name in self.fields]
+        if all(edge is None for edge in edges):
+            data["box"] = None
+        elif any(edge is None for edge in edges):
+            raise forms.ValidationError(
+                "Give all four edges of the box (left, top, right, bottom), or none."
+            )
+        else:
+            data["box"] = self.box_of(edges)
+        return data
+
+    @staticmethod
+    def box_of(edges):
+        """The Box of edges in percent; ValidationError when they make none."""
+        try:
+            return Box(*(float(edge) / 100 for edge in edges))
+        except ValueError as error:
+            raise forms.ValidationError(
+                "The box must be at least %(side)s%% wide and high: its right edge right of "
+                "its left, its bottom below its top.",
+                params={"side": round(Box.MIN_SIDE * 100)},
+            ) from error
+
+    def box(self):
+        """The valid box, or None (none given, or an invalid one: see errors)."""
+        return self.cleaned_data.get("box") if self.is_valid() else None
 
 
 class SimilarityForm(forms.Form):

@@ -1,4 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
+
+from recommender.kept_photos import DIGEST_PATTERN
 
 from . import views
 
@@ -7,4 +9,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("products/<int:pk>/", views.product_detail, name="product"),
     path("search/photo/", views.photo_search, name="photo_search"),
+    re_path(
+        rf"^search/photo/(?P<digest>{DIGEST_PATTERN})/$",
+        views.photo_results,
+        name="photo_results",
+    ),
 ]

@@ -5,7 +5,9 @@ import math
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from catalog.selectors import (
     FACETS,
@@ -15,12 +17,22 @@ from catalog.selectors import (
     product_search,
     products_by_id,
 )
-from recommender.selectors import products_inspired_by, search_by_image, similar_products
+from recommender.kept_photos import PhotoNotKept
+from recommender.selectors import (
+    kept_photo,
+    photo_checked,
+    products_inspired_by,
+    search_kept_photo,
+    similar_products,
+)
+from recommender.services import photo_keep
 
-from .forms import PhotoSearchForm, SearchForm, SimilarityForm
+from .forms import BoxForm, FiltersForm, PhotoSearchForm, SearchForm, SimilarityForm
 from .throttles import ImageSearchAnonThrottle
 from .trail import trail_keep, trail_of
 
+# Pages of results a search by photo lists: k = PHOTO_SEARCH_PAGES * CATALOG_PAGE_SIZE.
+PHOTO_SEARCH_PAGES = 4
 FACET_LABELS = {
     "gender": "Gender",
     "master_category": "Category",
@@ -71,6 +83,7 @@ def product_detail(request, pk):
             "toggles": toggles,
             "link_query": toggles.query_string(),
             "results": similar,
+            **by_floor(similar, similar),
             "trail": [trail_products[pk] for pk in trail.steps if pk in trail_products],
         },
     )
@@ -78,43 +91,114 @@ def product_detail(request, pk):
 
 
 def photo_search(request):
-    """Search by an uploaded photo; the upload is read in memory for this request and never
-    stored. Anonymous searches share the API's limit (ImageSearchAnonThrottle): over it, a 429
-    with Retry-After, before the upload is read."""
-    posted = request.method == "POST"
-    throttle = ImageSearchAnonThrottle()
-    wait = None if not posted or throttle.allow_request(request, None) else throttle.wait()
-    form = (
-        PhotoSearchForm(request.POST, request.FILES)
-        if posted and wait is None
-        else PhotoSearchForm()
-    )
-    results = None
-    if posted and wait is None and form.is_valid():
+    """GET: the upload form. POST: check the photo and keep it (recommender.services.photo_keep),
+    then redirect (303) to its results page, a GET URL with the filters, so that the Back
+    button, a filter change or another page never sends the photo again. A bad upload gets
+    the form again with a message (400). Anonymous searches share the API's limit
+    (ImageSearchAnonThrottle): over it, a 429 with Retry-After, before the upload is read."""
+    if request.method != "POST":
+        return photo_form_page(request, PhotoSearchForm())
+    retry_after = photo_search_wait(request)
+    if retry_after:
+        return photo_form_page(request, PhotoSearchForm(), retry_after=retry_after)
+    form = PhotoSearchForm(request.POST, request.FILES)
+    if form.is_valid():
         try:
-            results = search_by_image(
-                upload=form.cleaned_data["photo"],
-                k=settings.CATALOG_PAGE_SIZE,
-                filters=form.filters(),
-            )
+            photo = photo_keep(checked=photo_checked(form.cleaned_data["photo"]))
         except ValidationError as error:
             form.add_error("photo", error)
-    retry_after = max(1, math.ceil(wait)) if wait is not None else None
+        else:
+            url = reverse("storefront:photo_results", args=[photo.digest]) + form.query_string()
+            return HttpResponseRedirect(url, status=303)
+    return photo_form_page(request, form, status=400)
+
+
+def photo_results(request, digest):
+    """The results of a kept photo (`digest`: the SHA-256 of its bytes), or of the part of it
+    in a box, with the filters of the query string, PHOTO_SEARCH_PAGES pages of them; the
+    photo is shown for the shopper to draw the box on. Under the same limit as the upload
+    (429); a bad box is a 400 with a message; a photo no longer kept a 404 with the form to
+    send it again."""
+    retry_after = photo_search_wait(request)
+    if retry_after:
+        return photo_form_page(request, PhotoSearchForm(), retry_after=retry_after)
+    form, box_form = FiltersForm(request.GET), BoxForm(request.GET)
+    filters = form.filters()
+    try:
+        photo = kept_photo(digest)
+        results = (
+            search_kept_photo(
+                photo=photo,
+                k=PHOTO_SEARCH_PAGES * settings.CATALOG_PAGE_SIZE,
+                filters=filters,
+                box=box_form.box(),
+            )
+            if box_form.is_valid()
+            else None
+        )
+    except PhotoNotKept:
+        return photo_form_page(request, PhotoSearchForm(), expired=True, status=404)
+    page = Paginator(results or [], settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "photo": photo,
+        "form": form,
+        "box_form": box_form,
+        "filtered": bool(filters),
+        "box": box_form.box(),
+        "searched": results is not None,
+        "page": page,
+        "kept_hours": settings.RECOMMENDER_KEPT_PHOTOS_HOURS,
+        "facets": facet_choices(product_list(), form),
+        "price_range": price_range(),
+        **by_floor(page.object_list, results or []),
+    }
+    return render(
+        request,
+        "storefront/photo_results.html",
+        context,
+        status=200 if results is not None else 400,
+    )
+
+
+def photo_search_wait(request):
+    """Whole seconds an anonymous client must wait for its next search by photo (the limit
+    the page and the API share), or None when it may search now."""
+    throttle = ImageSearchAnonThrottle()
+    if throttle.allow_request(request, None):
+        return None
+    return max(1, math.ceil(throttle.wait() or 1))
+
+
+def photo_form_page(request, form, *, retry_after=None, expired=False, status=200):
+    """The upload form page: with the form's errors, a 429 with Retry-After after
+    `retry_after` seconds, or the message that a results page's photo is no longer kept."""
     response = render(
         request,
         "storefront/photo_search.html",
         {
             "form": form,
-            "results": results,
             "retry_after": retry_after,
+            "expired": expired,
+            "kept_hours": settings.RECOMMENDER_KEPT_PHOTOS_HOURS,
             "facets": facet_choices(product_list(), form),
             "price_range": price_range(),
         },
-        status=429 if retry_after else 400 if form.errors else 200,
+        status=429 if retry_after else status,
     )
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+def by_floor(shown, results):
+    """The parts of _results.html for `shown`, a page of `results` (SimilarProduct lists):
+    "close", those that clear the model's relevance floor, "far", the others, and
+    "any_close", whether any of `results` clears it."""
+    return {
+        "close": [result for result in shown if result.relevant],
+        "far": [result for result in shown if not result.relevant],
+        "any_close": any(result.relevant for result in results),
+    }
 
 
 def facet_choices(products, form):

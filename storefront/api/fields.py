@@ -111,6 +111,29 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+# A fraction in form data: ASCII digits with an optional point and exponent ("0.25", "1",
+# "2.5e-1"); float() would also take " 0.5", "nan", "inf" and other scripts' digits.
+FRACTION_TEXT = r"[0-9]*\.?[0-9]+(e[-+]?[0-9]+)?|[0-9]+\.(e[-+]?[0-9]+)?"
+
+
+class FractionField(serializers.FloatField):
+    """A number from 0 to 1: a JSON number, or in form data a decimal of FRACTION_TEXT."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=0, max_value=1, **kwargs)
+
+    def to_internal_value(self, data):
+        """The float; ValidationError (invalid, or out of 0-1) for anything else."""
+        text = (
+            from_form(self)
+            and isinstance(data, str)
+            and re.fullmatch(FRACTION_TEXT, data, re.IGNORECASE)
+        )
+        if not text and (isinstance(data, bool) or not isinstance(data, (int, float))):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class KnownFieldsOnly:
     """A body serializer that refuses fields it does not have (400), as the schema's
     additionalProperties: false says (storefront.api.schema.request_bodies_closed)."""

@@ -7,8 +7,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Product, ProductImage
+from recommender.photo_query import Box
 
 from .fields import (
+    FractionField,
     KnownFieldsOnly,
     PriceField,
     StrictBooleanField,
@@ -120,7 +122,15 @@ class ProductInputSerializer(KnownFieldsOnly, ProductFields):
 
 
 class SimilarProductSerializer(serializers.Serializer):
-    score = serializers.FloatField(help_text="Similarity in [-1, 1]; higher is more alike.")
+    score = serializers.FloatField(
+        help_text="Similarity in [-1, 1]; higher is more alike. Whether it is a match is "
+        "`relevant`, not a fixed number."
+    )
+    relevant = serializers.BooleanField(
+        help_text="Whether the score clears the model's relevance floor. Results below it "
+        "are listed (k were asked for) but are not close matches: show them apart, or not at "
+        "all."
+    )
     product = ProductSummarySerializer()
 
 
@@ -129,8 +139,41 @@ class ImageInputSerializer(KnownFieldsOnly, serializers.Serializer):
     is_primary = StrictBooleanField(default=False, help_text="Make it the product's primary image.")
 
 
+def box_edge(edge, across):
+    """An optional box edge field: a fraction (0-1) of the upright photo's `across`."""
+    return FractionField(
+        required=False,
+        help_text=f"The box's {edge} edge, a fraction of the photo's {across} from its "
+        f"{'left' if across == 'width' else 'top'} (0-1). Give left, top, right and bottom "
+        "together to search only that part of the photo, or none for the whole photo.",
+    )
+
+
 class ImageSearchInputSerializer(KnownFieldsOnly, CatalogueFiltersSerializer):
     photo = serializers.FileField(help_text="A photo of what to look for (JPEG, PNG, WebP).")
+    left = box_edge("left", "width")
+    top = box_edge("top", "height")
+    right = box_edge("right", "width")
+    bottom = box_edge("bottom", "height")
+
+    def validate(self, attrs):
+        """attrs, with "box": the Box (recommender.photo_query) of the four edges, or None;
+        ValidationError under "box" when only some edges are given or they make no box."""
+        attrs = super().validate(attrs)
+        edges = [attrs.pop(name, None) for name in BOX_EDGES]
+        if all(edge is None for edge in edges):
+            return {**attrs, "box": None}
+        if any(edge is None for edge in edges):
+            raise serializers.ValidationError(
+                {"box": ["Give left, top, right and bottom together, or none of them."]}
+            )
+        try:
+            return {**attrs, "box": Box(*edges)}
+        except ValueError as error:
+            raise serializers.ValidationError({"box": [str(error)]}) from error
+
+
+BOX_EDGES = ("left", "top", "right", "bottom")
 
 
 class ErrorDetailSerializer(serializers.Serializer):

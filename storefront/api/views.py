@@ -189,8 +189,9 @@ class ImageSearchView(APIView):
     )
     def post(self, request):
         form = validated(ImageSearchInputSerializer, request.data)
+        data = form.validated_data
         results = search_by_image(
-            upload=form.validated_data["photo"], k=form.validated_data["k"], filters=form.filters()
+            upload=data["photo"], k=data["k"], filters=form.filters(), box=data["box"]
         )
         return Response(
             SimilarProductSerializer(results, many=True, context={"request": request}).data

@@ -29,7 +29,7 @@ def search(client, url, **headers):
 def test_the_page_and_the_api_share_one_count(client):
     api = APIClient()
     assert search(api, API).status_code == 200
-    assert search(client, PAGE).status_code == 200
+    assert search(client, PAGE).status_code == 303
     refused = search(client, PAGE)
     assert refused.status_code == 429
     assert int(refused["Retry-After"]) >= 1
@@ -46,7 +46,7 @@ def test_a_new_forwarded_header_each_time_does_not_escape_the_limit(client, sett
         ).status_code
         for n in range(5)
     ]
-    assert statuses == [200, 200, 429, 429, 429]
+    assert statuses == [303, 303, 429, 429, 429]
 
 
 def test_behind_a_proxy_each_client_has_its_own_count(client, settings):
@@ -54,7 +54,7 @@ def test_behind_a_proxy_each_client_has_its_own_count(client, settings):
     for address in ("203.0.113.7", "203.0.113.8"):
         for _ in range(2):
             response = search(client, PAGE, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=address)
-            assert response.status_code == 200
+            assert response.status_code == 303
 
 
 def test_when_the_cache_is_down_searches_go_on_and_it_is_logged(client, settings, caplog):
@@ -64,7 +64,16 @@ def test_when_the_cache_is_down_searches_go_on_and_it_is_logged(client, settings
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
         }
     }
-    for url in (API, PAGE):
+    for url, ok in ((API, 200), (PAGE, 303)):
         for _ in range(3):
-            assert search(APIClient() if url == API else client, url).status_code == 200
+            assert search(APIClient() if url == API else client, url).status_code == ok
     assert "Photo-search limit not applied" in caplog.text
+
+
+def test_a_results_page_counts_as_a_search_under_the_same_limit(client):
+    results = search(client, PAGE)["Location"]
+    assert client.get(results).status_code == 200
+    refused = client.get(results, {"gender": "Men"})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert b"Too many searches by photo" in refused.content
+    assert search(APIClient(), API).status_code == 429

@@ -2,12 +2,9 @@ from collections import Counter
 from html.parser import HTMLParser
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from catalog.models import ProductImage
 from tests.factories import ProductFactory, ProductImageFactory
-from tests.recommender.helpers import demo_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -260,66 +257,10 @@ def test_inspiration_is_left_out_of_searches(client, catalogue):
 # Search by photo
 
 
-def photo_upload(content, name="photo.jpg"):
-    return SimpleUploadedFile(name, content, content_type="image/jpeg")
-
-
-def test_photo_search_page_has_an_upload_control(client):
-    page = client.get(PHOTO_SEARCH).content.decode()
-    assert 'type="file" name="photo" accept="image/*"' in page
-
-
 def test_every_page_header_has_the_photo_upload(client):
     product = ProductFactory()
     for url in (HOME, product_url(product), PHOTO_SEARCH):
         assert 'id="header-photo"' in client.get(url).content.decode()
-
-
-def test_photo_search_shows_the_most_similar_products(client, catalogue):
-    product = catalogue[0]
-    response = client.post(PHOTO_SEARCH, {"photo": photo_upload(demo_photo(product).read_bytes())})
-    assert response.status_code == 200
-    results = response.context["results"]
-    assert len(results) == 25 and results[0].product == product
-    assert f'href="{product_url(product)}"' in response.content.decode()
-
-
-def test_photo_search_applies_the_filters(client, catalogue):
-    product = catalogue[0]
-    response = client.post(
-        PHOTO_SEARCH,
-        {"photo": photo_upload(demo_photo(product).read_bytes()), "article_type": "Watches"},
-    )
-    assert {result.product.article_type for result in response.context["results"]} == {"Watches"}
-
-
-def test_photo_search_stores_nothing(client, catalogue, media_root):
-    files_before = sorted(media_root.rglob("*"))
-    images_before = ProductImage.objects.count()
-    client.post(PHOTO_SEARCH, {"photo": photo_upload(demo_photo(catalogue[0]).read_bytes())})
-    assert sorted(media_root.rglob("*")) == files_before
-    assert ProductImage.objects.count() == images_before
-
-
-@pytest.mark.parametrize(
-    "upload, message",
-    [
-        (photo_upload(b"this is not a picture", "notes.jpg"), "not an image"),
-        (photo_upload(b"", "empty.jpg"), "The submitted file is empty."),
-        (None, "Choose a photo to search with."),
-    ],
-)
-def test_bad_uploads_get_a_clear_message(client, upload, message):
-    response = client.post(PHOTO_SEARCH, {"photo": upload} if upload else {})
-    assert response.status_code == 400
-    assert message in response.content.decode()
-
-
-def test_an_oversized_upload_gets_a_clear_message(client, settings):
-    settings.CATALOG_MAX_UPLOAD_BYTES = 1000
-    response = client.post(PHOTO_SEARCH, {"photo": photo_upload(b"x" * 2000)})
-    assert response.status_code == 400
-    assert "the limit is 1000 bytes" in response.content.decode()
 
 
 def test_product_photos_are_served(client):
