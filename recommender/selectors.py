@@ -20,6 +20,7 @@ from catalog.models import Product, ProductImage
 from catalog.selectors import CatalogueFilters
 
 from . import kept_photos, services, snapshots
+from .backbones import choose_backbone
 from .embedding import embed_photo_query, fingerprint
 from .expansion import expanded_queries, expansion_neighbours
 from .index import CorruptIndex
@@ -260,7 +261,8 @@ def primary_vectors(model_fingerprint):
 
 
 def pipeline_status():
-    """What the admin and `recommender_status` show: the model, the index, the photos' states."""
+    """What the admin and `recommender_status` show: the model and why auto chose its backbone
+    (recommender.backbones), the index, the photos' states."""
     model_fingerprint = fingerprint()
     version, path = snapshots.latest_version(model_fingerprint)
     # The process's loaded copy (reloaded only when a new version appears), not a fresh read per
@@ -270,6 +272,7 @@ def pipeline_status():
     failed = ImageEmbedding.objects.current(model_fingerprint, ImageEmbedding.Status.FAILED).count()
     return {
         "backbone": model_fingerprint.split("-")[0],
+        "backbone_choice": choose_backbone().reason,
         "fingerprint": model_fingerprint,
         "index_version": version,
         "index_size": size,
