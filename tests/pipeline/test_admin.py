@@ -43,7 +43,7 @@ def test_the_states_page_shows_each_photo_and_the_index(
         status="failed", vector=None, error="OSError: broken file", attempts=2
     )
     page = admin_client.get(STATES_URL).content.decode()
-    assert "efficientnet_lite0" in page
+    assert "efficientnet_lite0 as named, with its trained projection" in page
     assert f"version {latest_version(fingerprint())[0]}, 3 vectors" in page
     assert "4: 2 embedded, 1 pending, 1 failed" in page
     assert "OSError: broken file" in page
@@ -83,6 +83,7 @@ def test_status_command_prints_the_same_figures(catalogue, capsys):
     call_command("recommender_status", "--json")
     status = json.loads(capsys.readouterr().out)
     assert status["backbone"] == "efficientnet_lite0"
+    assert status["backbone_choice"] == "efficientnet_lite0 as named, with its trained projection"
     assert (status["index_size"], status["embedded"], status["pending"], status["failed"]) == (
         3,
         3,
