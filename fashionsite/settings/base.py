@@ -264,8 +264,9 @@ SPECTACULAR_SETTINGS = {
 CATALOG_AUTO_THUMBNAILS = env.bool("CATALOG_AUTO_THUMBNAILS", True)
 CATALOG_THUMBNAIL_BATCH = env.int("CATALOG_THUMBNAIL_BATCH", 500)
 
-# The recommender. RECOMMENDER_BACKBONE: auto (ResNet-50 when its weights are on disk or
-# can be downloaded, else EfficientNet-Lite0), resnet50 or efficientnet_lite0.
+# The recommender. RECOMMENDER_BACKBONE: auto (the best backbone with a trained projection:
+# EfficientNet-Lite0 until ResNet-50 has one; recommender/backbones.py), resnet50 or
+# efficientnet_lite0.
 RECOMMENDER_BACKBONE = env.str("RECOMMENDER_BACKBONE", "auto")
 RECOMMENDER_RESNET50_WEIGHTS = env.str("RECOMMENDER_RESNET50_WEIGHTS", "")
 RECOMMENDER_DEVICE = env.str("RECOMMENDER_DEVICE", "")  # empty: cuda when present, else cpu
@@ -287,6 +288,9 @@ RECOMMENDER_EXPANSION_NEIGHBOURS = env.int("RECOMMENDER_EXPANSION_NEIGHBOURS", 8
 # Searches by photo a web process checks and embeds at once (the others wait): each may
 # take up to 260 MB (docs/benchmarks.md, "Upload limits").
 RECOMMENDER_PHOTO_SEARCHES_AT_ONCE = env.int("RECOMMENDER_PHOTO_SEARCHES_AT_ONCE", 2)
+# Load the search model and the index when a web process starts serving (gunicorn.conf.py,
+# fashionsite/wsgi.py), not at its first search by photo (recommender/warmup.py).
+RECOMMENDER_PRELOAD = env.bool("RECOMMENDER_PRELOAD", True)
 # Search by photo keeps each photo (and its embedded queries) in the media storage under
 # photo-searches/, so its results page is a GET URL: for this many hours after it was sent,
 # and no more than this many bytes of them in all (the oldest go first). Beat cleans up every
