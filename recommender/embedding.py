@@ -251,10 +251,16 @@ def foreground_mean(maps, cell_weights):
     return (maps * cell_weights).sum(dim=(2, 3)) / cell_weights.sum(dim=(2, 3))
 
 
+_embedder_loading = threading.Lock()
+
+
 def default_embedder(backbone_name=None):
     """The embedder of the backbone and the runtime the settings ask for (loaded once a process)."""
     choice = choose_backbone(backbone_name)
-    return _embedder(choice.name, resolve_runtime(choice))
+    # A search that comes while the server's start loads the model (recommender.warmup) waits for
+    # that load instead of loading a second copy beside it.
+    with _embedder_loading:
+        return _embedder(choice.name, resolve_runtime(choice))
 
 
 @functools.cache

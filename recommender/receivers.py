@@ -1,4 +1,5 @@
-"""Receivers that keep vectors and the index current when the catalogue changes, after the commit.
+"""Receivers that keep vectors and the index current when the catalogue changes, after the commit,
+and that load the search model when a web process starts serving.
 
 Bulk queryset updates send no signals: catalog.services.products_set_active sends
 `products_activation_changed` for those, and anything missed is healed by the periodic
@@ -13,8 +14,9 @@ from catalog.models import Product, ProductImage
 from catalog.selectors import image_ids_of_products, stored_activation
 from catalog.signals import products_activation_changed
 from fashionsite.celery import queue_on_commit
+from fashionsite.signals import server_starting
 
-from . import tasks
+from . import tasks, warmup
 
 
 def enabled():
@@ -56,3 +58,11 @@ def activation_changed(sender, product_ids, **kwargs):
         image_ids = image_ids_of_products(product_ids)
         if image_ids:
             queue_on_commit(tasks.refresh_index, image_ids)
+
+
+@receiver(server_starting, dispatch_uid="recommender-server-starting")
+def server_started(sender, **kwargs):
+    """Load the search model and the index before the first search by photo needs them
+    (RECOMMENDER_PRELOAD)."""
+    if settings.RECOMMENDER_PRELOAD:
+        warmup.warm_up()

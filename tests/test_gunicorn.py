@@ -34,6 +34,7 @@ def server(tmp_path):
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",  # the worst case: one worker
         "LOG_LEVEL": "WARNING",
+        "RECOMMENDER_PRELOAD": "false",  # no model to load for these requests
     }
     env.pop("DATABASE_URL", None)
     gunicorn = Path(sys.executable).with_name("gunicorn")

@@ -17,6 +17,9 @@ CATALOG_AUTO_THUMBNAILS = env.bool("CATALOG_AUTO_THUMBNAILS", False)
 # Tests embed with the fp32 reference; tests/recommender/runtimes/ checks the faster
 # runtimes against it.
 RECOMMENDER_RUNTIME = env.str("RECOMMENDER_RUNTIME", "torch")
+# Tests load the model when they search with it, not when a server starts
+# (tests/test_server_start.py).
+RECOMMENDER_PRELOAD = env.bool("RECOMMENDER_PRELOAD", False)
 # A file, not memory, so that worker processes started by the pipeline tests share it.
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
