@@ -55,8 +55,8 @@ def test_a_box_drawn_with_the_mouse_is_searched(
     live_server,
     shop,
     page,
-    violations,
-    screenshot,  # noqa: F811
+    violations,  # noqa: F811  (the fixture imported above)
+    screenshot,
 ):
     search_by_photo(page, live_server, shop[0])
     page.mouse.move(*photo_point(page, 0.1, 0.2))
