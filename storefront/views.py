@@ -123,14 +123,13 @@ def photo_results(request, digest):
     if retry_after:
         return photo_form_page(request, PhotoSearchForm(), retry_after=retry_after)
     form, box_form = FiltersForm(request.GET), BoxForm(request.GET)
-    filters = form.filters()
     try:
         photo = kept_photo(digest)
         results = (
             search_kept_photo(
                 photo=photo,
                 k=PHOTO_SEARCH_PAGES * settings.CATALOG_PAGE_SIZE,
-                filters=filters,
+                filters=form.filters(),
                 box=box_form.box(),
             )
             if box_form.is_valid()
@@ -138,12 +137,23 @@ def photo_results(request, digest):
         )
     except PhotoNotKept:
         return photo_form_page(request, PhotoSearchForm(), expired=True, status=404)
-    page = Paginator(results or [], settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
+    return render(
+        request,
+        "storefront/photo_results.html",
+        photo_results_context(photo, form, box_form, results, request.GET.get("page")),
+        status=200 if results is not None else 400,
+    )
+
+
+def photo_results_context(photo, form, box_form, results, page_number):
+    """What photo_results.html shows: the KeptPhoto, the forms, and page `page_number` of
+    `results` (None: not searched, the box being bad) split at the relevance floor."""
+    page = Paginator(results or [], settings.CATALOG_PAGE_SIZE).get_page(page_number)
+    return {
         "photo": photo,
         "form": form,
         "box_form": box_form,
-        "filtered": bool(filters),
+        "filtered": bool(form.filters()),
         "box": box_form.box(),
         "searched": results is not None,
         "page": page,
@@ -152,12 +162,6 @@ def photo_results(request, digest):
         "price_range": price_range(),
         **by_floor(page.object_list, results or []),
     }
-    return render(
-        request,
-        "storefront/photo_results.html",
-        context,
-        status=200 if results is not None else 400,
-    )
 
 
 def photo_search_wait(request):
