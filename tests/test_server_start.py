@@ -150,7 +150,7 @@ def test_a_model_that_cannot_load_is_logged_and_the_server_goes_on(monkeypatch, 
     def broken(*args, **kwargs):
         raise OSError("no weights file")
 
-    monkeypatch.setattr(warmup, "embed_photo_query", broken)
+    monkeypatch.setattr(warmup, "default_embedder", broken)
     with caplog.at_level(logging.ERROR, logger="recommender.warmup"):
         warmup.warm_up()
     assert "Loading the search model at the server's start failed" in caplog.text
