@@ -10,10 +10,11 @@ import functools
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.conf import settings
+from more_itertools import chunked
 
 from catalog.images import check_image_upload
 from catalog.models import Product, ProductImage
@@ -24,6 +25,7 @@ from .backbones import choose_backbone
 from .embedding import embed_photo_query, fingerprint
 from .expansion import expanded_queries, expansion_neighbours
 from .index import CorruptIndex
+from .kinds import KINDS, OTHER, kind_head
 from .models import ImageEmbedding, PhotoEmbedding
 
 logger = logging.getLogger(__name__)
@@ -69,13 +71,93 @@ def search_by_image(*, upload, k=25, filters=None, box=None):
 
 
 def search_by_photo_query(query, *, k=25, filters=None):
-    """The k products that look most like a PhotoQuery (recommender.embedding.embed_photo_query).
+    """The k products that look most like a PhotoQuery (recommender.embedding.embed_photo_query),
+    the products of the photo's garment kind first when the kind head trusts its kind
+    (recommender.kinds); the others follow, as not relevant, when fewer than k are of it.
 
     The photo is searched as its views, each product ranked by its better score. The query is
     not expanded: a shopper's photo is far from the catalogue photos (its light, its
     background), so its neighbours would pull it away from the very product photographed
     (found first 0.76 -> 0.49 of the time for a crop, docs/benchmarks.md)."""
-    return nearest_products(query.vectors, k=k, filters=filters)
+    kind = trusted_kind(query)
+    if kind is None:
+        return nearest_products(query.vectors, k=k, filters=filters)
+    same_kind = nearest_products(
+        query.vectors, k=k, filters=filters, image_ids=indexed_photos_of_kind(kind)
+    )
+    if len(same_kind) == k:
+        return same_kind
+    found = {result.product.pk for result in same_kind}
+    others = [
+        replace(result, relevant=False)
+        for result in nearest_products(query.vectors, k=k, filters=filters)
+        if result.product.pk not in found
+    ]
+    return same_kind + others[: k - len(same_kind)]
+
+
+def trusted_kind(query):
+    """The garment kind (recommender.kinds.KINDS) of a PhotoQuery when the model's kind head
+    gives it at least the head's confidence, else None (no head, or "other", or unsure)."""
+    head = kind_head(fingerprint())
+    if head is None or query.kind_scores is None:
+        return None
+    best = int(np.argmax(query.kind_scores))
+    if KINDS[best] == OTHER or query.kind_scores[best] < head.confidence:
+        return None
+    return KINDS[best]
+
+
+_photo_kinds = {}  # (fingerprint, kind head id) -> PhotoKinds
+
+
+@dataclass
+class PhotoKinds:
+    """The garment kind of each indexed photo, by the catalogue head (from its stored vector),
+    and the ids of each kind's photos for the index object they were listed from."""
+
+    kind_of: dict
+    listed_from: object = None
+    ids_by_kind: dict | None = None
+
+
+def indexed_photos_of_kind(kind):
+    """int64 ids of the current index's photos whose stored vectors the kind head's catalogue
+    head puts in `kind` (a name of recommender.kinds.KINDS). Worked out once a photo and
+    process, and listed again when the index changes."""
+    model_fingerprint = fingerprint()
+    head = kind_head(model_fingerprint)
+    index = current_index(model_fingerprint)
+    photo_kinds = _photo_kinds.setdefault((model_fingerprint, head.id), PhotoKinds({}))
+    if photo_kinds.listed_from is not index:
+        ids = index.ids().tolist()
+        classify_photos(photo_kinds.kind_of, head, model_fingerprint, ids)
+        photo_kinds.ids_by_kind = group_by_kind(photo_kinds.kind_of, ids)
+        photo_kinds.listed_from = index
+    return photo_kinds.ids_by_kind.get(kind, np.zeros(0, np.int64))
+
+
+def classify_photos(kind_of, head, model_fingerprint, image_ids):
+    """Add to kind_of {image id: kind name} the photos of image_ids it lacks, from their
+    stored vectors (1,000 read at a time)."""
+    for chunk in chunked([i for i in image_ids if i not in kind_of], 1000):
+        ids, vectors = (
+            ImageEmbedding.objects.current(model_fingerprint)
+            .filter(image_id__in=chunk)
+            .ids_and_vectors()
+        )
+        if len(ids):
+            best = head.catalogue.probabilities(vectors).argmax(axis=1)
+            kind_of.update(zip(ids.tolist(), (KINDS[i] for i in best)))
+
+
+def group_by_kind(kind_of, image_ids):
+    """{kind name: int64 ids} of image_ids by kind_of (ids it lacks are left out)."""
+    grouped = {}
+    for image_id in image_ids:
+        if image_id in kind_of:
+            grouped.setdefault(kind_of[image_id], []).append(image_id)
+    return {kind: np.array(ids, np.int64) for kind, ids in grouped.items()}
 
 
 @functools.cache
@@ -145,10 +227,11 @@ def expanded_query(vector, own_photos):
     )[0]
 
 
-def nearest_products(vectors, *, k, filters=None, exclude_product_id=None):
+def nearest_products(vectors, *, k, filters=None, exclude_product_id=None, image_ids=None):
     """Search the index with one query vector or several (rows; a product then scores its
-    best over them), widening the shortlist until k distinct products pass the filters. An
-    approximate index's shortlist is ranked by the exact stored vectors (stored_scores)."""
+    best over them), widening the shortlist until k distinct products pass the filters (and,
+    given `image_ids`, have one of these photos). An approximate index's shortlist is ranked by
+    the exact stored vectors (stored_scores)."""
     queries = np.atleast_2d(np.asarray(vectors, np.float32))
     index = current_index(fingerprint())
     # Photos of active products that pass the filters, as one join (no subquery over products).
@@ -157,7 +240,7 @@ def nearest_products(vectors, *, k, filters=None, exclude_product_id=None):
     )
     if exclude_product_id is not None:
         photos = photos.exclude(product_id=exclude_product_id)
-    allowed_ids = list(photos.values_list("id", flat=True)) if filters else None
+    allowed_ids = allowed_photos(photos, filters, image_ids)
     shortlist = 2 * k + 8
     while True:
         scores, ids = index.search(queries, shortlist, allowed_ids)
@@ -170,6 +253,15 @@ def nearest_products(vectors, *, k, filters=None, exclude_product_id=None):
         [product_id for product_id, _ in ranked]
     )
     return [SimilarProduct(found[product_id], float(score)) for product_id, score in ranked]
+
+
+def allowed_photos(photos, filters, image_ids):
+    """The int64 ids a search may return: `image_ids` (all when None) among the filtered
+    `photos` (all when there are no filters); None for no restriction."""
+    if not filters:
+        return image_ids
+    filtered = np.array(photos.values_list("id", flat=True), np.int64)
+    return filtered if image_ids is None else np.intersect1d(filtered, image_ids)
 
 
 def stored_scores(queries, ids):

@@ -1,0 +1,55 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from recommender.backbones import choose_backbone
+from recommender.embedding import default_embedder
+from recommender.kind_training import photo_features, shopper_photos, train_kind_head
+from recommender.kinds import kind_head_path
+from recommender.training import labelled_photos
+
+
+class Command(BaseCommand):
+    help = (
+        "Train the kind head of the current model (recommender.kinds) on a labelled catalogue "
+        "folder and a folder of shoppers' own photos, and write its file. Measure it with "
+        "benchmarks/photo_search_real.py, which trains it the same way on part of the photos."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "catalogue",
+            help="folder with styles.csv and images/ (../shared/datasets/fashion-products)",
+        )
+        parser.add_argument(
+            "shoppers",
+            help="folder with labels.csv and images/ (../shared/datasets/shoppers-photos)",
+        )
+        parser.add_argument("--backbone", help="default: the RECOMMENDER_BACKBONE setting")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--output", help="default: the file the shop loads for this model")
+
+    def handle(self, *args, catalogue, shoppers, backbone, seed, output, **options):
+        if not (Path(catalogue) / "styles.csv").is_file():
+            raise CommandError(f"{catalogue} has no styles.csv.")
+        if not (Path(shoppers) / "labels.csv").is_file():
+            raise CommandError(f"{shoppers} has no labels.csv.")
+        embedder = default_embedder(choose_backbone(backbone).name)
+        _, article_types, _, catalogue_paths = labelled_photos(catalogue)
+        shopper_paths, labels, _ = shopper_photos(shoppers)
+        self.stdout.write(
+            f"Describing {len(catalogue_paths)} catalogue photos and {len(shopper_paths)} "
+            "shoppers' photos"
+        )
+        head = train_kind_head(
+            photo_features(embedder, catalogue_paths),
+            embedder.vectors_of_files(catalogue_paths),
+            article_types,
+            photo_features(embedder, shopper_paths),
+            labels,
+            seed=seed,
+        )
+        output = Path(output or kind_head_path(embedder.model.fingerprint))
+        output.parent.mkdir(parents=True, exist_ok=True)
+        head.save(output)
+        self.stdout.write(f"Kind head of {embedder.model.fingerprint} written to {output}")
