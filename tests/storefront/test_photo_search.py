@@ -99,6 +99,12 @@ def test_the_photo_is_kept_outside_the_catalogue(client, catalogue, media_root):
     assert ProductImage.objects.count() == images
 
 
+def test_the_kept_queries_are_not_served(client, catalogue, media_root):
+    client.get(searched(client, catalogue[0]))
+    (query,) = (media_root / "photo-searches").glob("*.npz")
+    assert client.get(f"/media/photo-searches/{query.name}").status_code == 404
+
+
 def test_results_are_pageable_and_filtered_by_the_query_string(client, catalogue):
     url = searched(client, catalogue[0])
     first, second = client.get(url), client.get(url, {"page": 2})
