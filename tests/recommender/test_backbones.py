@@ -24,13 +24,24 @@ def no_resnet50_weights(settings, tmp_path, monkeypatch):
     monkeypatch.setattr(backbones, "can_download_resnet50", lambda *args, **kwargs: False)
 
 
+def forget_models():
+    """Forget this process's backbone choices, loaded backbones, projections and vector models,
+    as a process started now would not have them."""
+    for cache in (
+        choose_backbone,
+        load_backbone,
+        projection.Projection.for_backbone,
+        embedding._vector_model,
+    ):
+        cache.cache_clear()
+
+
 @pytest.fixture
-def fresh_backbones():
-    """Forget the backbones loaded under other settings, before and after the test."""
-    load_backbone.cache_clear()
+def fresh_models():
+    """No model of other settings or projection folders, before and after the test."""
+    forget_models()
     yield
-    load_backbone.cache_clear()
-    choose_backbone.cache_clear()
+    forget_models()
 
 
 def test_efficientnet_lite0_uses_the_weights_shipped_in_its_package():
@@ -63,7 +74,7 @@ def test_an_unknown_backbone_name_raises():
 
 
 @pytest.mark.slow
-def test_resnet50_loads_from_a_local_weights_file(settings, tmp_path, fresh_backbones):
+def test_resnet50_loads_from_a_local_weights_file(settings, tmp_path, fresh_models):
     """A loader test only: the weights are untrained, nothing is said about similarity."""
     import torch
     from torchvision.models import resnet50
@@ -196,23 +207,6 @@ def test_the_choice_is_logged_once_with_its_reason(
     ]
 
 
-@pytest.fixture
-def fresh_models():
-    """Forget the backbone choices, projections and vector models of other settings and
-    projection folders, before and after the test."""
-    caches = (
-        choose_backbone,
-        load_backbone,
-        projection.Projection.for_backbone,
-        embedding._vector_model,
-    )
-    for cache in caches:
-        cache.cache_clear()
-    yield
-    for cache in caches:
-        cache.cache_clear()
-
-
 @pytest.mark.slow
 def test_train_projection_gives_resnet50_weights_a_projection_that_auto_then_takes(
     settings, tmp_path, projections, fresh_models, monkeypatch
@@ -237,8 +231,7 @@ def test_train_projection_gives_resnet50_weights_a_projection_that_auto_then_tak
 
     written = projection.projection_path("resnet50", backbones.file_sha256(weights)[:8])
     assert f"Projection written to {written}" in output.getvalue()
-    for cache in (choose_backbone, projection.Projection.for_backbone, embedding._vector_model):
-        cache.cache_clear()  # as in a process started after the training
+    forget_models()  # as in a process started after the training
     choice = choose_backbone("auto")
     assert (choice.name, choice.weights_path) == ("resnet50", weights)
     model = embedding.vector_model("auto")
