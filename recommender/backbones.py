@@ -210,6 +210,7 @@ class Backbone:
 
     name: str
     descriptor_size: int  # channels of all the maps feature_maps returns (their pooled descriptor)
+    last_map_size: int  # channels of the last map (the GeM part, first in the descriptor)
     mean: tuple
     std: tuple
     fp32_layers: tuple = ()  # modules that stay fp32 in the int8 model (recommender.runtimes)
@@ -231,7 +232,7 @@ class Backbone:
 
 
 class ResNet50(Backbone):
-    name, descriptor_size = "resnet50", 2048
+    name, descriptor_size, last_map_size = "resnet50", 2048, 2048
     mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
     fp32_layers = ("conv1", "relu", "maxpool", "layer1")  # the stem and the 56 px stage
     cpu_runtime = "openvino-int8"  # 3.9-4.5x torch per core; ONNX Runtime int8 3.1-3.7x
@@ -260,7 +261,7 @@ class ResNet50(Backbone):
 
 
 class EfficientNetLite0(Backbone):
-    name, descriptor_size = "efficientnet_lite0", 1280 + 192 + 112
+    name, descriptor_size, last_map_size = "efficientnet_lite0", 1280 + 192 + 112, 1280
     mean, std = (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
     fp32_layers = ("conv_stem", "bn1", "blocks.0", "blocks.1")  # the 112 and 56 px stages
     # bf16_faithful stays False: bf16 fp32-layers take this one's vectors to cosine 0.985.

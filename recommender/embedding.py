@@ -296,11 +296,15 @@ def photo_views(photo):
 
 def embed_photo_query(file, box=None, backbone_name=None):
     """The PhotoQuery of one photo file, or of its `box` (recommender.photo_query.Box): the
-    vectors of its photo_views and its garment-kind scores (recommender.kinds). A box is cut
-    from the photo decoded at a scale that leaves the box at least 2 * INPUT_SIZE pixels."""
-    side = 2 * INPUT_SIZE
-    photo = open_photo(file, max_side=side if box is None else round(side / box.smaller_share))
-    if box is not None:
-        photo = box.crop(photo)
+    vectors of its photo_views and its garment-kind scores (recommender.kinds)."""
+    photo = query_photo(file, box)
     embedder = default_embedder(backbone_name)
     return PhotoQuery(embedder.vectors_of_views(photo_views(photo)), kind_scores(embedder, photo))
+
+
+def query_photo(file, box=None):
+    """The upright RGB photo of a file, or its `box`, decoded at a scale that leaves what is
+    searched at least 2 * INPUT_SIZE pixels on its longer side."""
+    side = 2 * INPUT_SIZE
+    photo = open_photo(file, max_side=side if box is None else round(side / box.smaller_share))
+    return photo if box is None else box.crop(photo)

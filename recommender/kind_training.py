@@ -119,4 +119,4 @@ def train_kind_head(
         seed=seed,
     )
     catalogue = train_classifier(catalogue_vectors, catalogue_kinds, hidden=0, seed=seed)
-    return KindHead("trained", photo, catalogue, confidence)
+    return KindHead("trained", photo, catalogue, confidence, frozenset(article_types))

@@ -118,12 +118,31 @@ class Classifier:
 class KindHead:
     """The photo head and the catalogue head of one model fingerprint (the module's
     docstring). `confidence`: the photo head's top probability from which search by photo
-    ranks the photo's kind first (below it, no kind is trusted and the vectors alone rank)."""
+    ranks the photo's kind first (below it, no kind is trusted and the vectors alone rank).
+    `article_types`: the catalogue articleTypes the heads were trained on; a product of one
+    of these takes its kind from its articleType (kind_of_product)."""
 
     id: str
     photo: Classifier
     catalogue: Classifier
     confidence: float
+    article_types: frozenset
+
+    def kinds_of_products(self, article_types, vectors):
+        """The kind names of catalogue photos: by their product's articleType when the head
+        was trained on it (the catalogue's own words are right more often than any look:
+        docs/benchmarks.md), else by the catalogue head from their (n, size) stored vectors."""
+        unknown = [
+            n
+            for n, article_type in enumerate(article_types)
+            if article_type not in self.article_types
+        ]
+        kinds = [kind_of_article_type(article_type) for article_type in article_types]
+        if unknown:
+            best = self.catalogue.probabilities(vectors[unknown]).argmax(axis=1)
+            for n, position in zip(unknown, best):
+                kinds[n] = KINDS[position]
+        return kinds
 
     def save(self, path):
         """Write the head to an .npz file at path, atomically."""
@@ -134,6 +153,7 @@ class KindHead:
                     file,
                     kinds=np.array(KINDS),
                     confidence=np.float32(self.confidence),
+                    article_types=np.array(sorted(self.article_types)),
                     **self.photo.arrays("photo"),
                     **self.catalogue.arrays("catalogue"),
                 )
@@ -152,6 +172,7 @@ class KindHead:
                 Classifier.from_arrays(arrays, "photo"),
                 Classifier.from_arrays(arrays, "catalogue"),
                 float(arrays["confidence"]),
+                frozenset(arrays["article_types"].tolist()),
             )
 
 

@@ -138,17 +138,18 @@ def indexed_photos_of_kind(kind):
 
 
 def classify_photos(kind_of, head, model_fingerprint, image_ids):
-    """Add to kind_of {image id: kind name} the photos of image_ids it lacks, from their
-    stored vectors (1,000 read at a time)."""
+    """Add to kind_of {image id: kind name} the photos of image_ids it lacks
+    (KindHead.kinds_of_products, 1,000 photos read at a time)."""
     for chunk in chunked([i for i in image_ids if i not in kind_of], 1000):
-        ids, vectors = (
+        rows = list(
             ImageEmbedding.objects.current(model_fingerprint)
             .filter(image_id__in=chunk)
-            .ids_and_vectors()
+            .values_list("image_id", "image__product__article_type", "vector")
         )
-        if len(ids):
-            best = head.catalogue.probabilities(vectors).argmax(axis=1)
-            kind_of.update(zip(ids.tolist(), (KINDS[i] for i in best)))
+        if rows:
+            ids, article_types, vectors = zip(*rows)
+            vectors = np.stack([ImageEmbedding.from_bytes(vector) for vector in vectors])
+            kind_of.update(zip(ids, head.kinds_of_products(article_types, vectors)))
 
 
 def group_by_kind(kind_of, image_ids):

@@ -1,0 +1,151 @@
+"""The garment kind of a shopper's photo: the box, the kept query, the kind head and how search
+by photo ranks the photo's kind first."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from recommender import kinds, selectors
+from recommender.embedding import embed_photo_query, fingerprint
+from recommender.kind_training import train_classifier
+from recommender.kinds import KINDS, Classifier, KindHead
+from recommender.photo_query import Box, PhotoQuery
+from tests.recommender.helpers import demo_photo
+
+
+@pytest.mark.parametrize(
+    "edges",
+    [(0.5, 0.1, 0.4, 0.9), (0.1, 0.1, 0.9, 0.1), (-0.1, 0, 1, 1), (0, 0, 1.2, 1), (0, 0, 0.01, 1)],
+)
+def test_a_box_that_is_not_inside_the_photo_or_has_no_area_is_refused(edges):
+    with pytest.raises(ValueError):
+        Box(*edges)
+
+
+def test_a_box_cuts_its_part_of_the_upright_photo():
+    photo = Image.new("RGB", (200, 100), (255, 255, 255))
+    photo.paste((255, 0, 0), (50, 20, 150, 80))
+    part = Box(0.25, 0.2, 0.75, 0.8).crop(photo)
+    assert part.size == (100, 60)
+    assert part.getcolors() == [(6000, (255, 0, 0))]
+    assert Box(0.25, 0.2, 0.75, 0.8).key() == "0.25-0.2-0.75-0.8"
+
+
+def test_a_photo_query_survives_its_bytes_and_other_bytes_are_refused():
+    query = PhotoQuery(np.eye(2, 4, dtype=np.float32), np.full(len(KINDS), 0.5, np.float32))
+    again = PhotoQuery.from_bytes(query.to_bytes())
+    np.testing.assert_array_equal(again.vectors, query.vectors)
+    np.testing.assert_array_equal(again.kind_scores, query.kind_scores)
+    assert PhotoQuery.from_bytes(PhotoQuery(query.vectors).to_bytes()).kind_scores is None
+    with pytest.raises(ValueError):
+        PhotoQuery.from_bytes(b"not an npz file")
+
+
+def one_kind_classifier(kind, size):
+    """A classifier that gives `kind` 0.99 of the probability whatever the input."""
+    bias = np.zeros(len(KINDS), np.float32)
+    bias[KINDS.index(kind)] = 10.0
+    return Classifier(((np.zeros((len(KINDS), size), np.float32), bias),))
+
+
+def head_of(photo_kind, catalogue_kind, article_types=(), confidence=0.5, sizes=(1584, 256)):
+    return KindHead(
+        "test",
+        one_kind_classifier(photo_kind, sizes[0]),
+        one_kind_classifier(catalogue_kind, sizes[1]),
+        confidence,
+        frozenset(article_types),
+    )
+
+
+def test_a_kind_head_file_holds_both_heads_and_the_article_types(tmp_path):
+    head = head_of("shoes", "dress", ["Casual Shoes", "Dresses"], confidence=0.7)
+    head.save(tmp_path / "head.npz")
+    loaded = KindHead.load(tmp_path / "head.npz")
+    features = np.random.default_rng(0).normal(size=(3, 1584)).astype(np.float32)
+    np.testing.assert_allclose(
+        loaded.photo.probabilities(features), head.photo.probabilities(features)
+    )
+    assert loaded.photo.probabilities(features).sum(axis=1) == pytest.approx(1.0)
+    assert (loaded.confidence, loaded.article_types) == (pytest.approx(0.7), head.article_types)
+    assert len(loaded.id) == 8
+
+
+def test_a_kind_head_of_other_kinds_is_refused(tmp_path):
+    np.savez(tmp_path / "old.npz", kinds=np.array(["shoes", "other"]), confidence=0.5)
+    with pytest.raises(ValueError, match="other garment kinds"):
+        KindHead.load(tmp_path / "old.npz")
+
+
+def test_a_product_takes_its_kind_from_a_known_article_type_else_from_its_look():
+    head = head_of("shoes", "dress", article_types=["Casual Shoes", "Watches"])
+    found = head.kinds_of_products(
+        ["Casual Shoes", "Watches", "Kaftans"], np.zeros((3, 256), np.float32)
+    )
+    assert found == ["shoes", "other", "dress"]
+
+
+def test_the_classifier_learns_kinds_that_its_features_tell_apart():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16)) * 4
+    names = ["shoes", "dress", "hat"]
+    labels = [names[n % 3] for n in range(300)]
+    features = (centres[np.arange(300) % 3] + rng.normal(size=(300, 16))).astype(np.float32)
+    for hidden in (0, 32):
+        classifier = train_classifier(features, labels, hidden=hidden, epochs=150)
+        predicted = [KINDS[n] for n in classifier.probabilities(features).argmax(axis=1)]
+        assert np.mean([a == b for a, b in zip(predicted, labels)]) > 0.95
+
+
+@pytest.fixture
+def kind_heads(tmp_path, monkeypatch):
+    """An empty kind-head folder of the test's own: install(head) makes head the model's."""
+    monkeypatch.setattr(kinds, "KIND_HEADS_DIR", tmp_path / "kind_heads")
+    kinds._heads.clear()
+    selectors._photo_kinds.clear()
+
+    def install(head):
+        head.save(kinds.kind_head_path(fingerprint()))
+
+    yield install
+    kinds._heads.clear()
+    selectors._photo_kinds.clear()
+
+
+def tshirt_photo_query(catalogue, kind_scores):
+    tshirt = next(product for product in catalogue if product.article_type == "Tshirts")
+    vectors = embed_photo_query(demo_photo(tshirt).read_bytes()).vectors
+    return PhotoQuery(vectors, kind_scores)
+
+
+def scores_for(kind, probability):
+    scores = np.full(len(KINDS), (1 - probability) / (len(KINDS) - 1), np.float32)
+    scores[KINDS.index(kind)] = probability
+    return scores
+
+
+def test_a_trusted_kind_comes_first_and_the_rest_follow_as_not_relevant(catalogue, kind_heads):
+    kind_heads(head_of("shoes", "other", ["Casual Shoes", "Tshirts", "Watches"]))
+    results = selectors.search_by_photo_query(
+        tshirt_photo_query(catalogue, scores_for("shoes", 0.9)), k=20
+    )
+    assert [r.product.article_type for r in results[:12]] == ["Casual Shoes"] * 12
+    assert all(r.relevant for r in results[:12]) and not any(r.relevant for r in results[12:])
+    assert {r.product.article_type for r in results[12:]} <= {"Tshirts", "Watches"}
+
+
+@pytest.mark.parametrize("kind, probability", [("shoes", 0.4), ("other", 0.9)])
+def test_an_unsure_or_other_kind_leaves_the_vectors_to_rank(
+    catalogue, kind_heads, kind, probability
+):
+    kind_heads(head_of("shoes", "other", ["Casual Shoes", "Tshirts", "Watches"]))
+    query = tshirt_photo_query(catalogue, scores_for(kind, probability))
+    results = selectors.search_by_photo_query(query, k=5)
+    assert [r.product.article_type for r in results] == ["Tshirts"] * 5
+
+
+def test_without_a_kind_head_the_vectors_rank(catalogue, kind_heads):
+    results = selectors.search_by_photo_query(
+        tshirt_photo_query(catalogue, scores_for("shoes", 0.99)), k=5
+    )
+    assert [r.product.article_type for r in results] == ["Tshirts"] * 5
