@@ -39,11 +39,9 @@ import csv
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -55,18 +53,18 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
-from catalog.models import ProductImage  # noqa: E402
-from recommender import kinds, selectors  # noqa: E402
-from recommender.backbones import BACKBONES  # noqa: E402
-from recommender.embedding import default_embedder, photo_views, query_photo  # noqa: E402
-from recommender.kind_training import photo_features, shopper_photos, train_kind_head  # noqa: E402
-from recommender.kinds import KIND_ARTICLE_TYPES, KIND_OF_LABEL, plain_descriptors  # noqa: E402
-from recommender.models import ImageEmbedding  # noqa: E402
-from recommender.photo_query import Box, PhotoQuery  # noqa: E402
-from recommender.projection import unit_rows  # noqa: E402
-from recommender.training import labelled_photos  # noqa: E402
+from recommender.embedding import default_embedder  # noqa: E402
+from recommender.kind_training import shopper_photos  # noqa: E402
+from recommender.photo_evaluation import (  # noqa: E402
+    K,
+    cached,
+    catalogue_arrays,
+    folds_of,
+    measure,
+    query_arrays,
+)
+from recommender.photo_query import Box  # noqa: E402
 
-K = 10
 BOXES = ROOT / "benchmarks" / "data" / "shopper_boxes.csv"
 UNTOUCHED_SEED = 1234
 
@@ -77,153 +75,6 @@ def untouched_groups(groups):
     ordered = sorted(set(groups))
     shuffled = [ordered[i] for i in np.random.default_rng(UNTOUCHED_SEED).permutation(len(ordered))]
     return set(shuffled[: len(ordered) // 5])
-
-
-def folds_of(groups, folds):
-    """(n,) fold number of each photo: the sorted groups dealt round-robin after a seeded
-    shuffle, so one person's photos are all in one fold."""
-    ordered = sorted(set(groups))
-    shuffled = [ordered[i] for i in np.random.default_rng(0).permutation(len(ordered))]
-    fold_of_group = {group: n % folds for n, group in enumerate(shuffled)}
-    return np.array([fold_of_group[group] for group in groups])
-
-
-def cached(path, key, compute):
-    """The arrays saved at path under `key`, or compute() (a dict of arrays) saved there."""
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as stored:
-            if str(stored["key"]) == key:
-                return {name: stored[name] for name in stored.files if name != "key"}
-    arrays = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, key=key, **arrays)
-    return arrays
-
-
-def query_arrays(embedder, paths, boxes=None):
-    """{"plain": (n, d) photo-head inputs, "views": (n, 2, size) view vectors (zero rows past
-    "nviews"), "nviews": (n,)} of photo files, each cut to its box when boxes are given."""
-    plain, views, counts = [], np.zeros((len(paths), 2, embedder.model.size), np.float32), []
-    for row, path in enumerate(tqdm(paths, desc="Describing queries", unit=" photos")):
-        photo = query_photo(path, boxes[row] if boxes else None)
-        plain.append(plain_descriptors(embedder, [photo])[0])
-        vectors = embedder.vectors_of_views(photo_views(photo))
-        views[row, : len(vectors)] = vectors
-        counts.append(len(vectors))
-    return {"plain": np.stack(plain), "views": views, "nviews": np.array(counts)}
-
-
-def catalogue_arrays(folder, fingerprint, cache, embedder):
-    """Article types, photo-head inputs, stored vectors and GeM baselines of the catalogue photos
-    that are in the shop database, in one order."""
-    ids, article_types, _, paths = labelled_photos(folder)
-    plain = cached(
-        cache / "catalogue.npz",
-        f"{fingerprint}-{len(ids)}",
-        lambda: {"plain": photo_features(embedder, paths)},
-    )["plain"]
-    stored = dict(
-        ImageEmbedding.objects.current(fingerprint).values_list(
-            "image__product__external_id", "vector"
-        )
-    )
-    missing = [external_id for external_id in ids if external_id not in stored]
-    if missing:
-        sys.exit(f"{len(missing)} catalogue photos (e.g. {missing[0]}) have no stored vector here.")
-    vectors = np.stack([ImageEmbedding.from_bytes(stored[external_id]) for external_id in ids])
-    return np.array(article_types), plain, vectors
-
-
-def gem_of_last_map(plain, embedder):
-    """(n, channels) unit vectors of the baseline: the GeM of the last map, the first part of
-    the plain descriptors (n, d)."""
-    return unit_rows(plain[:, : BACKBONES[embedder.model.backbone_name].last_map_size])
-
-
-def right_results(article_types, label):
-    """(n,) bool: the catalogue photos whose articleType is right for a shoppers' label."""
-    return np.isin(article_types, KIND_ARTICLE_TYPES[KIND_OF_LABEL[label]])
-
-
-def baseline_precision(query_gem, catalogue_gem, right):
-    """Precision@10 of exact cosine search of one query's GeM vector."""
-    return right[np.argsort(-(catalogue_gem @ query_gem), kind="stable")[:K]].mean()
-
-
-def shop_search(arrays, row, head, right_products):
-    """(precision@10, share of results marked relevant) of the shop's search for one query
-    row of `arrays` (query_arrays), with a kind head (None: without)."""
-    views = arrays["views"][row, : arrays["nviews"][row]]
-    scores = None if head is None else head.photo.probabilities(arrays["plain"][row : row + 1])[0]
-    results = selectors.search_by_photo_query(PhotoQuery(views, scores), k=K)
-    return (
-        np.mean([right_products[result.product.pk] for result in results]),
-        np.mean([result.relevant for result in results]),
-    )
-
-
-def install_kind_head(head):
-    """Make `head` the shop's kind head for this run (None: no kind head)."""
-    path = kinds.kind_head_path(selectors.fingerprint())
-    path.unlink(missing_ok=True)
-    if head is not None:
-        head.save(path)
-    kinds._heads.clear()
-    selectors._photo_kinds.clear()
-    return kinds.kind_head(selectors.fingerprint())
-
-
-def right_products_of_labels(labels):
-    """{label: {product id: whether its articleType is right for the label}}."""
-    types = dict(ProductImage.objects.values_list("product_id", "product__article_type"))
-    return {
-        label: {
-            pk: article_type in KIND_ARTICLE_TYPES[KIND_OF_LABEL[label]]
-            for pk, article_type in types.items()
-        }
-        for label in set(labels)
-    }
-
-
-def measure(catalogue, queries, labels, folds, embedder, boxed):
-    """({method: (n,) precision@10 of each query}, (n,) share of the shop's results marked
-    relevant, {"whole photo"/"box": (b,) precision@10 of the boxed queries}). Each query is
-    searched with the kind head of the fold that left it out."""
-    article_types, plain, vectors = catalogue
-    catalogue_gem, query_gem = (
-        gem_of_last_map(plain, embedder),
-        gem_of_last_map(queries["plain"], embedder),
-    )
-    right_products = right_products_of_labels(labels)
-    n = len(labels)
-    figures = {name: np.zeros(n) for name in ("baseline", "shop_without_kind_head", "shop")}
-    relevant = np.zeros(n)
-    box_figures = {"whole photo": np.zeros(len(boxed["rows"])), "box": np.zeros(len(boxed["rows"]))}
-    install_kind_head(None)
-    for row in tqdm(range(n), desc="Baseline and shop without kind head", unit=" photos"):
-        right = right_results(article_types, labels[row])
-        figures["baseline"][row] = baseline_precision(query_gem[row], catalogue_gem, right)
-        figures["shop_without_kind_head"][row] = shop_search(
-            queries, row, None, right_products[labels[row]]
-        )[0]
-    for fold in range(folds.max() + 1):
-        train = folds != fold
-        head = install_kind_head(
-            train_kind_head(plain, vectors, article_types, queries["plain"][train], labels[train])
-        )
-        for row in tqdm(np.flatnonzero(~train), desc=f"Fold {fold + 1}", unit=" photos"):
-            figures["shop"][row], relevant[row] = shop_search(
-                queries, row, head, right_products[labels[row]]
-            )
-        for position, row in enumerate(boxed["rows"]):
-            if not train[row]:
-                right = right_products[labels[row]]
-                box_figures["whole photo"][position] = figures["shop"][row]
-                box_figures["box"][position] = shop_search(boxed["arrays"], position, head, right)[
-                    0
-                ]
-    install_kind_head(None)
-    return figures, relevant, box_figures
 
 
 def boxed_queries(images, folder, embedder, cache, fingerprint):
@@ -304,9 +155,6 @@ def main():
     cache = args.cache or Path(settings.VAR_DIR) / "benchmarks"
     embedder = default_embedder()
     fingerprint = embedder.model.fingerprint
-    # Each fold's head is written in a folder of this run's: the shipped head, if any, saw every
-    # photo.
-    kinds.KIND_HEADS_DIR = Path(tempfile.mkdtemp())
     catalogue = catalogue_arrays(args.catalogue, fingerprint, cache, embedder)
     paths, labels, groups = shopper_photos(args.shoppers)
     labels, groups = np.array(labels), np.array(groups)
@@ -316,7 +164,12 @@ def main():
     images = [path.stem for path in paths]
     boxed = boxed_queries(images, args.shoppers / "images", embedder, cache, fingerprint)
     folds = folds_of(groups, args.folds)
-    figures, relevant, box_figures = measure(catalogue, queries, labels, folds, embedder, boxed)
+    searches = measure(catalogue, queries, labels, folds, embedder, boxed)
+    figures, relevant = searches.figures, searches.relevant
+    box_figures = {
+        name: np.array([by_row[position] for position in range(len(boxed["rows"]))])
+        for name, by_row in searches.boxed.items()
+    }
     everyone = np.ones(len(labels), bool)
     untouched = np.isin(groups, list(untouched_groups(groups)))
     report = {

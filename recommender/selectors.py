@@ -24,6 +24,7 @@ from . import kept_photos, services, snapshots
 from .backbones import choose_backbone
 from .embedding import embed_photo_query, fingerprint
 from .expansion import expanded_queries, expansion_neighbours
+from .floors import relevance_floors
 from .index import CorruptIndex
 from .kinds import KINDS, OTHER, kind_head
 from .models import ImageEmbedding, PhotoEmbedding
@@ -54,9 +55,23 @@ def similar_products(*, product, k=25, filters=None):
     vector = stored_vector(own_photos)
     if vector is None:
         return []
-    return nearest_products(
+    results = nearest_products(
         expanded_query(vector, own_photos), k=k, filters=filters, exclude_product_id=product.pk
     )
+    return above_floor(results, "more_like_this")
+
+
+def above_floor(results, kind_of_query):
+    """The results, each marked relevant when its score clears the model's relevance floor for
+    this kind of query ("more_like_this" or "search_by_photo": recommender.floors); all
+    relevant when the model has none. Already not relevant stays so."""
+    floors = relevance_floors(fingerprint())
+    if floors is None:
+        return results
+    floor = getattr(floors, kind_of_query)
+    return [
+        replace(result, relevant=result.relevant and result.score >= floor) for result in results
+    ]
 
 
 def search_by_image(*, upload, k=25, filters=None, box=None):
@@ -81,19 +96,19 @@ def search_by_photo_query(query, *, k=25, filters=None):
     (found first 0.76 -> 0.49 of the time for a crop, docs/benchmarks.md)."""
     kind = trusted_kind(query)
     if kind is None:
-        return nearest_products(query.vectors, k=k, filters=filters)
+        return above_floor(nearest_products(query.vectors, k=k, filters=filters), "search_by_photo")
     same_kind = nearest_products(
         query.vectors, k=k, filters=filters, image_ids=indexed_photos_of_kind(kind)
     )
-    if len(same_kind) == k:
-        return same_kind
-    found = {result.product.pk for result in same_kind}
-    others = [
-        replace(result, relevant=False)
-        for result in nearest_products(query.vectors, k=k, filters=filters)
-        if result.product.pk not in found
-    ]
-    return same_kind + others[: k - len(same_kind)]
+    if len(same_kind) < k:
+        found = {result.product.pk for result in same_kind}
+        others = [
+            replace(result, relevant=False)
+            for result in nearest_products(query.vectors, k=k, filters=filters)
+            if result.product.pk not in found
+        ]
+        same_kind += others[: k - len(same_kind)]
+    return above_floor(same_kind, "search_by_photo")
 
 
 def trusted_kind(query):
