@@ -90,6 +90,25 @@ def held_out_split(article_types, seed=0):
     return part_b
 
 
+def held_out_types(article_types, fraction, seed=0):
+    """The articleTypes kept out of training (sorted), for measuring on kinds of products the
+    projection never saw. The rule: the distinct types, ordered by their number of products
+    (most first, ties by name), are cut into round(fraction x types) consecutive groups of
+    near-equal size (at least 1, at most all types but one); one type of each group, drawn
+    with a fixed seed, is held out. Both sides so get large and small types."""
+    if not 0 < fraction < 1:
+        raise ValueError(
+            f"The fraction of types to hold out must be above 0 and below 1: {fraction}."
+        )
+    names, counts = np.unique(np.asarray(article_types), return_counts=True)
+    if len(names) < 2:
+        raise ValueError("Holding out types needs at least two articleTypes.")
+    by_size = names[np.lexsort((names, -counts))]
+    groups = np.array_split(by_size, min(max(round(fraction * len(names)), 1), len(names) - 1))
+    rng = np.random.default_rng(seed)
+    return sorted(str(rng.choice(group)) for group in groups)
+
+
 def class_ids(labels):
     """(n,) int64 ids of the labels: 0..m-1 for the m distinct labels, in sorted order."""
     _, ids = np.unique(np.asarray(labels), return_inverse=True)
@@ -158,11 +177,21 @@ def train_projection(shape, colour, article_types, colours, seed=0, epochs=EPOCH
 
 
 def compare_on_held_out(
-    backbone_name, weights_id, shape, colour, article_types, colours, projection, part_b, expansion
+    backbone_name,
+    weights_id,
+    shape,
+    colour,
+    article_types,
+    colours,
+    projection,
+    part_b,
+    expansion,
+    queries=None,
 ):
-    """Figures on part B (queries and database) for the plain and the learned vectors, and
-    for the learned vectors ranked as the shop ranks them (queries expanded by `expansion`
-    neighbours, recommender.expansion)."""
+    """Figures on part B (the database; its every product queries, or those of the boolean
+    mask `queries` over all rows) for the plain and the learned vectors, and for the learned
+    vectors ranked as the shop ranks them (queries expanded by `expansion` neighbours,
+    recommender.expansion)."""
     article_types, colours = np.asarray(article_types), np.asarray(colours)
     plain = VectorModel(backbone_name, weights_id, None)
     learned = VectorModel(backbone_name, weights_id, projection).vectors(shape, colour)
@@ -174,7 +203,11 @@ def compare_on_held_out(
     }
     return {
         name: evaluate(
-            vectors[part_b], article_types[part_b], colours[part_b], expansion=neighbours
+            vectors[part_b],
+            article_types[part_b],
+            colours[part_b],
+            expansion=neighbours,
+            queries=None if queries is None else np.asarray(queries)[part_b],
         )
         for name, (vectors, neighbours) in variants.items()
     }

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from catalog.models import Product, ProductImage
 from catalog.services import products_set_active
 from recommender.embedding import embed_photo_query, fingerprint
-from recommender.evaluation import nearest_others, search_others
+from recommender.evaluation import evaluate, nearest_others, search_others
 from recommender.expansion import EXPANSION_POWER, expanded_queries, expansion_neighbours
 from recommender.index import FaissFlatIndex
 from recommender.models import ImageEmbedding
@@ -78,6 +78,23 @@ def test_the_evaluation_with_expansion_differs_from_plain_search_only_by_the_exp
     np.testing.assert_array_equal(
         nearest_others(vectors, 5, 3), np.argsort(-expanded_scores, axis=1)[:, :5]
     )
+
+
+def test_the_evaluation_of_some_queries_ranks_them_as_among_all_queries():
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(40, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    types, colours = rng.choice(["a", "b", "c"], 40), rng.choice(["x", "y"], 40)
+    some = np.zeros(40, bool)
+    some[types == "a"] = True
+    for expansion in (0, 3):
+        np.testing.assert_array_equal(
+            nearest_others(vectors, 5, expansion, some), nearest_others(vectors, 5, expansion)[some]
+        )
+        figures = evaluate(vectors, types, colours, k=5, expansion=expansion, queries=some)
+        assert figures["queries"] == some.sum()
+        hits = types[nearest_others(vectors, 5, expansion)[some]] == "a"
+        assert figures["precision_article_type"] == pytest.approx(hits.mean(), abs=1e-4)
 
 
 def stored_vectors_of(photos):
