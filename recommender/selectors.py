@@ -31,6 +31,13 @@ from .models import ImageEmbedding, PhotoEmbedding
 
 logger = logging.getLogger(__name__)
 
+# A product of another kind than the photo's that scores at least NEAR_MATCH_SCORE, and this much
+# above the best of the photo's kind, still comes first: the very product photographed, whose kind
+# the head got wrong. 99% of real photos' best scores are under 0.835 (docs/benchmarks.md,
+# "Search by photo on real photos").
+NEAR_MATCH_MARGIN = 0.05
+NEAR_MATCH_SCORE = 0.85
+
 
 # The engine's filters are the catalogue's: one definition for the grid, the API and the search.
 ProductFilters = CatalogueFilters
@@ -88,27 +95,31 @@ def search_by_image(*, upload, k=25, filters=None, box=None):
 def search_by_photo_query(query, *, k=25, filters=None):
     """The k products that look most like a PhotoQuery (recommender.embedding.embed_photo_query),
     the products of the photo's garment kind first when the kind head trusts its kind
-    (recommender.kinds); the others follow, as not relevant, when fewer than k are of it.
+    (recommender.kinds), but for a near match of another kind (NEAR_MATCH_SCORE);
+    the others follow, as not relevant, when fewer than k are left.
 
     The photo is searched as its views, each product ranked by its better score. The query is
     not expanded: a shopper's photo is far from the catalogue photos (its light, its
     background), so its neighbours would pull it away from the very product photographed
     (found first 0.76 -> 0.49 of the time for a crop, docs/benchmarks.md)."""
     kind = trusted_kind(query)
+    everything = nearest_products(query.vectors, k=k, filters=filters)
     if kind is None:
-        return above_floor(nearest_products(query.vectors, k=k, filters=filters), "search_by_photo")
+        return above_floor(everything, "search_by_photo")
     same_kind = nearest_products(
         query.vectors, k=k, filters=filters, image_ids=indexed_photos_of_kind(kind)
     )
-    if len(same_kind) < k:
-        found = {result.product.pk for result in same_kind}
-        others = [
-            replace(result, relevant=False)
-            for result in nearest_products(query.vectors, k=k, filters=filters)
-            if result.product.pk not in found
-        ]
-        same_kind += others[: k - len(same_kind)]
-    return above_floor(same_kind, "search_by_photo")
+    best = same_kind[0].score if same_kind else -np.inf
+    found = {result.product.pk for result in same_kind}
+    others = [result for result in everything if result.product.pk not in found]
+    near = [
+        result
+        for result in others
+        if result.score >= max(best + NEAR_MATCH_MARGIN, NEAR_MATCH_SCORE)
+    ]
+    rest = [replace(result, relevant=False) for result in others if result not in near]
+    results = (near + same_kind)[:k]
+    return above_floor(results + rest[: k - len(results)], "search_by_photo")
 
 
 def trusted_kind(query):

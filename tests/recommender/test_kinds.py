@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from recommender import kinds, selectors
+from recommender import floors, kinds, selectors
 from recommender.embedding import embed_photo_query, fingerprint
 from recommender.kind_training import train_classifier
 from recommender.kinds import KINDS, Classifier, KindHead
@@ -99,8 +99,11 @@ def test_the_classifier_learns_kinds_that_its_features_tell_apart():
 
 @pytest.fixture
 def kind_heads(tmp_path, monkeypatch):
-    """An empty kind-head folder of the test's own: install(head) makes head the model's."""
+    """An empty kind-head folder of the test's own (and no relevance floor): install(head) makes
+    head the model's."""
     monkeypatch.setattr(kinds, "KIND_HEADS_DIR", tmp_path / "kind_heads")
+    monkeypatch.setattr(floors, "FLOORS_DIR", tmp_path / "floors")
+    floors._floors.clear()
     kinds._heads.clear()
     selectors._photo_kinds.clear()
 
@@ -124,7 +127,10 @@ def scores_for(kind, probability):
     return scores
 
 
-def test_a_trusted_kind_comes_first_and_the_rest_follow_as_not_relevant(catalogue, kind_heads):
+def test_a_trusted_kind_comes_first_and_the_rest_follow_as_not_relevant(
+    catalogue, kind_heads, monkeypatch
+):
+    monkeypatch.setattr(selectors, "NEAR_MATCH_SCORE", 2.0)  # no product of another kind is near
     kind_heads(head_of("shoes", "other", ["Casual Shoes", "Tshirts", "Watches"]))
     results = selectors.search_by_photo_query(
         tshirt_photo_query(catalogue, scores_for("shoes", 0.9)), k=20
@@ -132,6 +138,23 @@ def test_a_trusted_kind_comes_first_and_the_rest_follow_as_not_relevant(catalogu
     assert [r.product.article_type for r in results[:12]] == ["Casual Shoes"] * 12
     assert all(r.relevant for r in results[:12]) and not any(r.relevant for r in results[12:])
     assert {r.product.article_type for r in results[12:]} <= {"Tshirts", "Watches"}
+
+
+def test_the_very_product_photographed_comes_first_whatever_kind_the_head_says(
+    catalogue, kind_heads
+):
+    kind_heads(head_of("shoes", "other", ["Casual Shoes", "Tshirts", "Watches"]))
+    query = tshirt_photo_query(catalogue, scores_for("shoes", 0.9))
+    results = selectors.search_by_photo_query(query, k=36)
+    shoes = [r for r in results if r.product.article_type == "Casual Shoes"]
+    near = results[: results.index(shoes[0])]
+    assert near[0].product == next(p for p in catalogue if p.article_type == "Tshirts")
+    bar = max(shoes[0].score + selectors.NEAR_MATCH_MARGIN, selectors.NEAR_MATCH_SCORE)
+    assert all(r.score >= bar for r in near)
+    assert all(r.relevant for r in near + shoes)
+    after = results[len(near) + len(shoes) :]
+    assert after and not any(r.relevant for r in after)
+    assert all(r.score < bar for r in after)
 
 
 @pytest.mark.parametrize("kind, probability", [("shoes", 0.4), ("other", 0.9)])
