@@ -49,12 +49,17 @@ class ApiSchema(AutoSchema):
 
 # Django refuses a NUL character in any text field or parameter: the schema says so.
 NO_NUL = "^[^\\x00]*$"
+# DRF trims text with str.strip(), so a text that may not be blank needs one character that is
+# neither NUL nor one of Python's whitespace characters (all of them below U+3001).
+PYTHON_WHITESPACE = "".join(f"\\u{code:04x}" for code in range(0x3001) if chr(code).isspace())
+NOT_BLANK = f"^[^\\x00]*[^\\x00{PYTHON_WHITESPACE}][^\\x00]*$"
 
 
 def accepted_input(result, generator, request, public):
     """drf-spectacular postprocessing hook: what the API accepts, exactly. Request bodies take
     no other fields (KnownFieldsOnly: additionalProperties false); no request string (body or
-    parameter) without a format, enumeration or pattern of its own may hold a NUL (NO_NUL)."""
+    parameter) without a format, enumeration or pattern of its own may hold a NUL, nor be
+    whitespace only where it may not be blank (mark_text)."""
     requests = [
         schema
         for name, schema in result["components"]["schemas"].items()
@@ -72,6 +77,7 @@ def accepted_input(result, generator, request, public):
 
 
 def mark_text(schema):
-    """Add NO_NUL to a string schema without format, enum or pattern."""
+    """Add a pattern to a string schema without format, enum or pattern: NOT_BLANK when it
+    has a minLength (DRF refuses a blank or whitespace-only text there), else NO_NUL."""
     if schema.get("type") == "string" and not ({"format", "enum", "pattern"} & set(schema)):
-        schema["pattern"] = NO_NUL
+        schema["pattern"] = NOT_BLANK if schema.get("minLength", 0) >= 1 else NO_NUL

@@ -63,3 +63,30 @@ def test_swagger_ui_scripts_come_from_the_shop_not_a_cdn(anonymous):
     page = anonymous.get("/api/v1/docs/").content.decode()
     assert 'src="/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"' in page
     assert "cdn" not in page.lower()
+
+
+def test_a_text_that_may_not_be_blank_is_whitespace_only_nowhere_in_the_schema(tmp_path):
+    """DRF trims text with str.strip(): where a request text has a minLength, its pattern
+    refuses every whitespace character alone (schemathesis sent a vertical tab)."""
+    import re
+
+    import yaml
+
+    served = tmp_path / "openapi.yaml"
+    call_command("spectacular", "--file", str(served))
+    schemas = yaml.safe_load(served.read_text())["components"]["schemas"]
+    required_texts = [
+        field
+        for name, schema in schemas.items()
+        if name.endswith("Request")
+        for field in schema.get("properties", {}).values()
+        if field.get("type") == "string"
+        and field.get("minLength", 0) >= 1
+        and "format" not in field
+    ]
+    assert required_texts
+    spaces = [chr(code) for code in range(0x3001) if chr(code).isspace()]
+    for field in required_texts:
+        pattern = re.compile(field["pattern"])
+        assert not any(pattern.search(space * 2) for space in spaces), field
+        assert pattern.search(" a ")
