@@ -13,7 +13,6 @@ Two heads share one file per model fingerprint (recommender/kind_heads/):
   photos come from the index's own vectors, never from the products' words.
 """
 
-import functools
 import hashlib
 import threading
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .backbones import BACKBONES
 from .files import write_atomically
 
 KIND_HEADS_DIR = Path(__file__).resolve().parent / "kind_heads"
@@ -199,14 +199,7 @@ def plain_descriptors(embedder, photos):
     """(n, descriptor size) float32 pooled shape descriptors of RGB PIL images padded square on
     white, without the background step: the photo head's input."""
     shape, _ = embedder.descriptors(photos, styled=True)
-    return shape[:, : descriptor_size(embedder)]
-
-
-def descriptor_size(embedder):
-    """The length of the pooled part of the embedder's shape descriptors."""
-    from .backbones import BACKBONES
-
-    return BACKBONES[embedder.model.backbone_name].descriptor_size
+    return shape[:, : BACKBONES[embedder.model.backbone_name].descriptor_size]
 
 
 def kind_scores(embedder, photo):
@@ -216,9 +209,3 @@ def kind_scores(embedder, photo):
     if head is None:
         return None
     return head.photo.probabilities(plain_descriptors(embedder, [photo]))[0]
-
-
-@functools.cache
-def kind_index(kind):
-    """The position of a kind in KINDS."""
-    return KINDS.index(kind)
