@@ -1,6 +1,8 @@
-"""Files that other processes may open at any moment: written whole, or not at all."""
+"""Files that other processes may open at any moment: written whole, or not at all, and read
+once a process until they change."""
 
 import os
+import threading
 import uuid
 from pathlib import Path
 
@@ -22,3 +24,30 @@ def write_atomically(path, write):
     finally:
         temporary.unlink(missing_ok=True)
     return path
+
+
+class LoadedFiles:
+    """Files read once a process and again when they change (their modification time):
+    get(path) gives load(path), or None when there is no file at path."""
+
+    def __init__(self, load):
+        self.load = load
+        self.loaded = {}  # path -> (modification time in ns, what load gave)
+        self.lock = threading.Lock()
+
+    def get(self, path):
+        """What load(path) gives for the file now at path, or None when there is none."""
+        try:
+            stamp = Path(path).stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+        with self.lock:
+            cached = self.loaded.get(path)
+            if cached is None or cached[0] != stamp:
+                cached = self.loaded[path] = (stamp, self.load(path))
+            return cached[1]
+
+    def clear(self):
+        """Forget what was read: the next get reads the file again."""
+        with self.lock:
+            self.loaded.clear()

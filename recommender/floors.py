@@ -11,13 +11,12 @@ recommender/floors/<fingerprint>.json. The floor is the score from which results
 """
 
 import json
-import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .files import write_atomically
+from .files import LoadedFiles, write_atomically
 
 FLOORS_DIR = Path(__file__).resolve().parent / "floors"
 FLOOR_PRECISION = 0.5
@@ -53,23 +52,13 @@ def floors_path(model_fingerprint):
     return FLOORS_DIR / f"{model_fingerprint}.json"
 
 
-_floors = {}
-_floors_lock = threading.Lock()
+_floors = LoadedFiles(Floors.load)
 
 
 def relevance_floors(model_fingerprint):
     """The Floors of a model fingerprint, or None when none were measured (read once a process,
     again when the file changes)."""
-    path = floors_path(model_fingerprint)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return None
-    with _floors_lock:
-        cached = _floors.get(model_fingerprint)
-        if cached is None or cached[0] != stamp:
-            cached = _floors[model_fingerprint] = (stamp, Floors.load(path))
-        return cached[1]
+    return _floors.get(floors_path(model_fingerprint))
 
 
 def floor_from_scores(scores, right, precision=FLOOR_PRECISION, per_bin=SCORES_A_BIN):

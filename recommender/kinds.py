@@ -14,14 +14,13 @@ Two heads share one file per model fingerprint (recommender/kind_heads/):
 """
 
 import hashlib
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .backbones import BACKBONES
-from .files import write_atomically
+from .files import LoadedFiles, write_atomically
 
 KIND_HEADS_DIR = Path(__file__).resolve().parent / "kind_heads"
 
@@ -176,23 +175,13 @@ class KindHead:
             )
 
 
-_heads = {}
-_heads_lock = threading.Lock()
+_heads = LoadedFiles(KindHead.load)
 
 
 def kind_head(model_fingerprint):
     """The kind head of a model fingerprint, or None when none is trained (read once a
     process, again when its file changes)."""
-    path = kind_head_path(model_fingerprint)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return None
-    with _heads_lock:
-        cached = _heads.get(model_fingerprint)
-        if cached is None or cached[0] != stamp:
-            cached = _heads[model_fingerprint] = (stamp, KindHead.load(path))
-        return cached[1]
+    return _heads.get(kind_head_path(model_fingerprint))
 
 
 def plain_descriptors(embedder, photos):
