@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from recommender.files import write_atomically
+from recommender.files import LoadedFiles, write_atomically
 
 
 def test_a_written_file_replaces_the_old_one_whole(tmp_path):
@@ -36,3 +36,18 @@ def test_the_file_gets_the_umasks_permissions_so_other_users_processes_can_read_
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_loaded_file_is_read_once_and_again_when_it_changes(tmp_path):
+    reads = []
+    files = LoadedFiles(lambda path: reads.append(path) or path.read_text())
+    path = tmp_path / "file.txt"
+    assert files.get(path) is None
+    path.write_text("one")
+    assert files.get(path) == "one" and files.get(path) == "one"
+    path.write_text("two")
+    os.utime(path, ns=(1, path.stat().st_mtime_ns + 1_000_000))
+    assert files.get(path) == "two"
+    assert len(reads) == 2
+    files.clear()
+    assert files.get(path) == "two" and len(reads) == 3
