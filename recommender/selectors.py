@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from django.conf import settings
+from django.db.models import Max
 from more_itertools import chunked
 
 from catalog.images import check_image_upload
@@ -139,28 +140,43 @@ _photo_kinds = {}  # (fingerprint, kind head id) -> PhotoKinds
 
 @dataclass
 class PhotoKinds:
-    """The garment kind of each indexed photo, by the catalogue head (from its stored vector),
-    and the ids of each kind's photos for the index object they were listed from."""
+    """The garment kind of each indexed photo (KindHead.kinds_of_products), the ids of each
+    kind's photos for the index object they were listed from, and the last time a product was
+    changed when the kinds were worked out (an articleType edited since changes a kind)."""
 
     kind_of: dict
     listed_from: object = None
     ids_by_kind: dict | None = None
+    products_as_of: object = None
 
 
 def indexed_photos_of_kind(kind):
-    """int64 ids of the current index's photos whose stored vectors the kind head's catalogue
-    head puts in `kind` (a name of recommender.kinds.KINDS). Worked out once a photo and
-    process, and listed again when the index changes."""
+    """int64 ids of the current index's photos of `kind` (a name of recommender.kinds.KINDS),
+    by KindHead.kinds_of_products. Worked out once a photo and process, again for the photos
+    of a product changed since, and listed again when the index changes."""
     model_fingerprint = fingerprint()
     head = kind_head(model_fingerprint)
     index = current_index(model_fingerprint)
     photo_kinds = _photo_kinds.setdefault((model_fingerprint, head.id), PhotoKinds({}))
-    if photo_kinds.listed_from is not index:
+    changed = Product.objects.aggregate(last=Max("updated_at"))["last"]
+    if photo_kinds.listed_from is not index or photo_kinds.products_as_of != changed:
+        forget_changed_products(photo_kinds)
         ids = index.ids().tolist()
         classify_photos(photo_kinds.kind_of, head, model_fingerprint, ids)
         photo_kinds.ids_by_kind = group_by_kind(photo_kinds.kind_of, ids)
         photo_kinds.listed_from = index
+        photo_kinds.products_as_of = changed
     return photo_kinds.ids_by_kind.get(kind, np.zeros(0, np.int64))
+
+
+def forget_changed_products(photo_kinds):
+    """Drop from photo_kinds the kinds of the photos of products changed since they were
+    worked out."""
+    if photo_kinds.products_as_of is None:
+        return
+    changed = ProductImage.objects.filter(product__updated_at__gt=photo_kinds.products_as_of)
+    for image_id in changed.values_list("pk", flat=True):
+        photo_kinds.kind_of.pop(image_id, None)
 
 
 def classify_photos(kind_of, head, model_fingerprint, image_ids):

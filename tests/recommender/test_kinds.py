@@ -172,3 +172,15 @@ def test_without_a_kind_head_the_vectors_rank(catalogue, kind_heads):
         tshirt_photo_query(catalogue, scores_for("shoes", 0.99)), k=5
     )
     assert [r.product.article_type for r in results] == ["Tshirts"] * 5
+
+
+def test_a_product_whose_article_type_is_edited_moves_to_its_new_kind(catalogue, kind_heads):
+    kind_heads(head_of("shoes", "other", ["Casual Shoes", "Tshirts", "Watches"]))
+    query = tshirt_photo_query(catalogue, scores_for("shoes", 0.9))
+    watch = next(product for product in catalogue if product.article_type == "Watches")
+    assert watch not in [r.product for r in selectors.search_by_photo_query(query, k=12)[:12]]
+    watch.article_type = "Casual Shoes"
+    watch.save()
+    results = selectors.search_by_photo_query(query, k=40)
+    shoes = [r.product for r in results if r.relevant]
+    assert watch in shoes
