@@ -57,6 +57,7 @@ from recommender.embedding import default_embedder  # noqa: E402
 from recommender.kind_training import shopper_photos  # noqa: E402
 from recommender.photo_evaluation import (  # noqa: E402
     K,
+    Staging,
     cached,
     catalogue_arrays,
     folds_of,
@@ -64,6 +65,7 @@ from recommender.photo_evaluation import (  # noqa: E402
     query_arrays,
 )
 from recommender.photo_query import Box  # noqa: E402
+from recommender.training import labelled_photos  # noqa: E402
 
 BOXES = ROOT / "benchmarks" / "data" / "shopper_boxes.csv"
 UNTOUCHED_SEED = 1234
@@ -164,7 +166,8 @@ def main():
     images = [path.stem for path in paths]
     boxed = boxed_queries(images, args.shoppers / "images", embedder, cache, fingerprint)
     folds = folds_of(groups, args.folds)
-    searches = measure(catalogue, queries, labels, folds, embedder, boxed)
+    staging = Staging(labelled_photos(args.catalogue)[3], catalogue[0], paths, embedder, cache)
+    searches = measure(catalogue, queries, labels, folds, embedder, staging, boxed)
     figures, relevant = searches.figures, searches.relevant
     box_figures = {
         name: np.array([by_row[position] for position in range(len(boxed["rows"]))])

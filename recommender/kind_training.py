@@ -9,8 +9,12 @@ from pathlib import Path
 
 import numpy as np
 from more_itertools import chunked
+from PIL import Image, ImageFilter
 from tqdm import tqdm
 
+from catalog.images import open_photo
+
+from .colour import foreground_mask
 from .kinds import (
     KIND_OF_LABEL,
     KINDS,
@@ -19,7 +23,7 @@ from .kinds import (
     kind_of_article_type,
     plain_descriptors,
 )
-from .preprocessing import read_photos
+from .preprocessing import INPUT_SIZE, read_photos
 
 # Chosen on 5-fold cross-validation over four fifths of the shoppers' photographers (the fifth
 # left, benchmarks/photo_search_real.py's untouched groups, was never used to choose):
@@ -28,6 +32,11 @@ HIDDEN_SIZE = 512  # the photo head's hidden layer
 EPOCHS = 30
 SHOPPER_WEIGHT = 3.0  # a shopper's photo weighs as much as 3 catalogue photos of its kind
 CONFIDENCE = 0.5  # the photo head's top probability from which a kind is trusted (KindHead)
+# Staged photos (staged_photos): a background is a corner of a shopper's photo this share of its
+# shorter side; the product fills this range of the background's side.
+BACKGROUND_SHARE = 0.4
+PRODUCT_SCALE = (0.55, 0.9)
+LIGHT = (0.65, 1.1)  # brightness factors of a staged photo
 
 
 def shopper_photos(folder):
@@ -55,6 +64,62 @@ def photo_features(embedder, paths, batch_size=32, progress=True):
             )
         ]
     ).astype(np.float32)
+
+
+def background_patches(paths, seed=0):
+    """(n, INPUT_SIZE, INPUT_SIZE, 3) uint8 backgrounds: a random corner of each shopper's photo
+    file, a square of BACKGROUND_SHARE of its shorter side: the floors, beds, tables and walls
+    shoppers photograph their clothes on."""
+    rng = np.random.default_rng(seed)
+    patches = np.empty((len(paths), INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
+    for row, path in enumerate(tqdm(paths, desc="Cutting backgrounds", unit=" photos")):
+        photo = open_photo(path, max_side=2 * INPUT_SIZE)
+        side = int(BACKGROUND_SHARE * min(photo.size))
+        left = rng.choice([0, photo.width - side])
+        top = rng.choice([0, photo.height - side])
+        corner = photo.crop((left, top, left + side, top + side))
+        patches[row] = np.asarray(
+            corner.resize((INPUT_SIZE, INPUT_SIZE), Image.Resampling.BILINEAR)
+        )
+    return patches
+
+
+def staged_photo(photo, background, rng):
+    """An RGB PIL image of INPUT_SIZE a side: the product of a catalogue photo (its pixels that
+    are not near-white, colour.foreground_mask) scaled to PRODUCT_SCALE of the side and pasted at
+    a random place on a (INPUT_SIZE, INPUT_SIZE, 3) uint8 background, in LIGHT times its
+    brightness: the catalogue's products as shoppers photograph them, off white."""
+    box = Image.fromarray(foreground_mask(photo)).getbbox() or (0, 0, *photo.size)
+    product = photo.crop(box)
+    alpha = Image.fromarray(foreground_mask(product).astype(np.uint8) * 255)
+    scale = rng.uniform(*PRODUCT_SCALE) * INPUT_SIZE / max(product.size)
+    size = (max(1, round(product.width * scale)), max(1, round(product.height * scale)))
+    product = product.resize(size, Image.Resampling.BICUBIC)
+    alpha = alpha.resize(size, Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(0.8))
+    staged = Image.fromarray(background)
+    place = (
+        int(rng.integers(INPUT_SIZE - size[0] + 1)),
+        int(rng.integers(INPUT_SIZE - size[1] + 1)),
+    )
+    staged.paste(product, place, alpha)
+    light = rng.uniform(*LIGHT)
+    return Image.fromarray(np.clip(np.asarray(staged) * light, 0, 255).astype(np.uint8))
+
+
+def staged_features(embedder, catalogue_paths, backgrounds, seed=0, batch_size=32):
+    """(n, descriptor size) float32 photo-head inputs of the catalogue photo files staged
+    (staged_photo) each on a background drawn from `backgrounds` (background_patches)."""
+    rng = np.random.default_rng(seed)
+    features = []
+    for batch in tqdm(
+        list(chunked(catalogue_paths, batch_size)), desc="Staging photos", unit=" batches"
+    ):
+        photos = [
+            staged_photo(photo, backgrounds[rng.integers(len(backgrounds))], rng)
+            for photo in read_photos(batch)
+        ]
+        features.append(plain_descriptors(embedder, photos))
+    return np.vstack(features).astype(np.float32)
 
 
 def kind_ids(kinds):
@@ -106,22 +171,26 @@ def train_kind_head(
     article_types,
     shopper_features,
     labels,
+    staged=None,
     seed=0,
     hidden=HIDDEN_SIZE,
     confidence=CONFIDENCE,
 ):
-    """A KindHead: the photo head trained on the catalogue photos' and the shoppers' photos'
-    photo_features together (each kind weighing the same, a shopper's photo SHOPPER_WEIGHT
-    times a catalogue photo), the catalogue head on the catalogue photos' stored vectors.
-    catalogue_features (n, d), catalogue_vectors (n, size) and article_types (n) describe the
-    same catalogue photos; shopper_features (m, d) and labels (m, shoppers' labels of
-    KIND_OF_LABEL) the shoppers' photos."""
+    """A KindHead: the photo head trained on the catalogue photos', the staged photos' and the
+    shoppers' photos' photo_features together (each kind weighing the same, a shopper's photo
+    SHOPPER_WEIGHT times a catalogue photo), the catalogue head on the catalogue photos' stored
+    vectors. catalogue_features (n, d), catalogue_vectors (n, size) and article_types (n)
+    describe the same catalogue photos; shopper_features (m, d) and labels (m, shoppers' labels
+    of KIND_OF_LABEL) the shoppers' photos; staged, when given, is (features (s, d),
+    articleTypes (s)) of catalogue photos staged on shoppers' backgrounds (staged_features)."""
+    staged_features, staged_types = staged if staged is not None else (shopper_features[:0], [])
     catalogue_kinds = [kind_of_article_type(article_type) for article_type in article_types]
-    photo_kinds = catalogue_kinds + [KIND_OF_LABEL[label] for label in labels]
+    product_kinds = catalogue_kinds + [kind_of_article_type(t) for t in staged_types]
+    photo_kinds = product_kinds + [KIND_OF_LABEL[label] for label in labels]
     weights = balanced_weights(kind_ids(photo_kinds))
-    weights[len(catalogue_kinds) :] *= SHOPPER_WEIGHT
+    weights[len(product_kinds) :] *= SHOPPER_WEIGHT
     photo = train_classifier(
-        np.vstack([catalogue_features, shopper_features]),
+        np.vstack([catalogue_features, staged_features, shopper_features]),
         photo_kinds,
         hidden=hidden,
         seed=seed,

@@ -7,6 +7,7 @@ in the shop itself.
 """
 
 import contextlib
+import hashlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from catalog.models import ProductImage
 from . import kinds, selectors
 from .backbones import BACKBONES
 from .embedding import photo_views, query_photo
-from .kind_training import photo_features, train_kind_head
+from .kind_training import background_patches, photo_features, staged_features, train_kind_head
 from .kinds import KIND_ARTICLE_TYPES, KIND_OF_LABEL, plain_descriptors
 from .models import ImageEmbedding
 from .photo_query import PhotoQuery
@@ -104,6 +105,36 @@ def baseline_precision(query_gem, catalogue_gem, right):
     return right[np.argsort(-(catalogue_gem @ query_gem), kind="stable")[:K]].mean()
 
 
+@dataclass(frozen=True)
+class Staging:
+    """What a fold's kind head is trained on besides the photos themselves: the catalogue photo
+    files (paths, article_types: n) staged on backgrounds cut from the fold's training
+    shoppers' photo files (shopper_paths), as `manage.py train_kind_head` stages them;
+    descriptors cached in the folder `cache`."""
+
+    paths: list
+    article_types: np.ndarray
+    shopper_paths: list
+    embedder: object
+    cache: Path
+
+    def staged(self, train):
+        """(features (n, d), article_types (n)) of the catalogue staged on the backgrounds of the
+        shoppers' photos of the (m,) bool mask `train`."""
+        backgrounds = [path for path, keep in zip(self.shopper_paths, train) if keep]
+        digest = hashlib.sha256("\n".join(path.name for path in backgrounds).encode()).hexdigest()
+        features = cached(
+            self.cache / f"staged-{digest[:16]}.npz",
+            f"{self.embedder.model.fingerprint}-{len(self.paths)}-{digest}",
+            lambda: {
+                "features": staged_features(
+                    self.embedder, self.paths, background_patches(backgrounds)
+                )
+            },
+        )["features"]
+        return features, self.article_types
+
+
 @dataclass
 class Searches:
     """What measure() found: per query, the precision@10 of each method (`figures`: {method:
@@ -169,9 +200,10 @@ def right_products_of_labels(labels):
     }
 
 
-def measure(catalogue, queries, labels, folds, embedder, boxed=None, baselines=True):
+def measure(catalogue, queries, labels, folds, embedder, staging, boxed=None, baselines=True):
     """Searches of every query (query_arrays, with their shoppers' labels (n,)), each through
-    the shop with the kind head of the fold (folds: (n,) fold numbers) that left it out; with
+    the shop with the kind head of the fold (folds: (n,) fold numbers) that left it out, trained
+    with the fold's staged catalogue photos (a Staging of the same queries' files); with
     `baselines`, also by the plain GeM baseline and by the shop without a kind head. `boxed`:
     {"rows": query rows, "arrays": query_arrays of their boxes}, searched by their box too."""
     right_products = right_products_of_labels(labels)
@@ -180,7 +212,9 @@ def measure(catalogue, queries, labels, folds, embedder, boxed=None, baselines=T
         if baselines:
             measure_baselines(searches, catalogue, queries, labels, embedder, right_products)
         for fold in range(folds.max() + 1):
-            measure_fold(searches, catalogue, queries, labels, folds != fold, right_products, boxed)
+            train = folds != fold
+            staged = staging.staged(train)
+            measure_fold(searches, catalogue, queries, labels, train, staged, right_products, boxed)
     return searches
 
 
@@ -198,12 +232,14 @@ def measure_baselines(searches, catalogue, queries, labels, embedder, right_prod
     searches.figures.update(baseline=baseline, shop_without_kind_head=without)
 
 
-def measure_fold(searches, catalogue, queries, labels, train, right_products, boxed):
-    """Train the kind head on the catalogue and the `train` queries, then search the others
-    with it (measure)."""
+def measure_fold(searches, catalogue, queries, labels, train, staged, right_products, boxed):
+    """Train the kind head on the catalogue, the staged catalogue and the `train` queries, then
+    search the others with it (measure)."""
     article_types, plain, vectors = catalogue
     head = install_kind_head(
-        train_kind_head(plain, vectors, article_types, queries["plain"][train], labels[train])
+        train_kind_head(
+            plain, vectors, article_types, queries["plain"][train], labels[train], staged
+        )
     )
     for row in tqdm(np.flatnonzero(~train), desc="A fold", unit=" photos"):
         results, right = shop_search(queries, row, head, right_products[labels[row]])

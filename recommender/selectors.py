@@ -32,10 +32,10 @@ from .models import ImageEmbedding, PhotoEmbedding
 
 logger = logging.getLogger(__name__)
 
-# A product of another kind than the photo's that scores at least NEAR_MATCH_SCORE, and this much
-# above the best of the photo's kind, still comes first: the very product photographed, whose kind
-# the head got wrong. 99% of real photos' best scores are under 0.835 (docs/benchmarks.md,
-# "Search by photo on real photos").
+# When the best product is of another kind than the photo's and scores at least NEAR_MATCH_SCORE,
+# and this much above the best of the photo's kind, it is the very product photographed, whose kind
+# the head got wrong: its own kind leads the page instead. 99% of real photos' best scores are
+# under 0.835 (docs/benchmarks.md, "Search by photo on real photos").
 NEAR_MATCH_MARGIN = 0.05
 NEAR_MATCH_SCORE = 0.85
 
@@ -95,32 +95,45 @@ def search_by_image(*, upload, k=25, filters=None, box=None):
 
 def search_by_photo_query(query, *, k=25, filters=None):
     """The k products that look most like a PhotoQuery (recommender.embedding.embed_photo_query),
-    the products of the photo's garment kind first when the kind head trusts its kind
-    (recommender.kinds), but for a near match of another kind (NEAR_MATCH_SCORE);
-    the others follow, as not relevant, when fewer than k are left.
+    the products of the page's garment kind first (page_kind); the others follow, as not
+    relevant, when fewer than k are left.
 
     The photo is searched as its views, each product ranked by its better score. The query is
     not expanded: a shopper's photo is far from the catalogue photos (its light, its
     background), so its neighbours would pull it away from the very product photographed
     (found first 0.76 -> 0.49 of the time for a crop, docs/benchmarks.md)."""
-    kind = trusted_kind(query)
     everything = nearest_products(query.vectors, k=k, filters=filters)
+    kind = trusted_kind(query)
     if kind is None:
         return above_floor(everything, "search_by_photo")
-    same_kind = nearest_products(
+    same_kind = products_of_kind(query, kind, k, filters)
+    if is_near_match(everything, same_kind):
+        kind = kind_of_product(everything[0].product)
+        if kind == OTHER:
+            return above_floor(everything, "search_by_photo")
+        same_kind = products_of_kind(query, kind, k, filters)
+    found = {result.product.pk for result in same_kind}
+    rest = [
+        replace(result, relevant=False) for result in everything if result.product.pk not in found
+    ]
+    return above_floor(same_kind + rest[: k - len(same_kind)], "search_by_photo")
+
+
+def products_of_kind(query, kind, k, filters):
+    """The k products of a garment kind that look most like a PhotoQuery."""
+    return nearest_products(
         query.vectors, k=k, filters=filters, image_ids=indexed_photos_of_kind(kind)
     )
-    best = same_kind[0].score if same_kind else -np.inf
-    found = {result.product.pk for result in same_kind}
-    others = [result for result in everything if result.product.pk not in found]
-    near = [
-        result
-        for result in others
-        if result.score >= max(best + NEAR_MATCH_MARGIN, NEAR_MATCH_SCORE)
-    ]
-    rest = [replace(result, relevant=False) for result in others if result not in near]
-    results = (near + same_kind)[:k]
-    return above_floor(results + rest[: k - len(results)], "search_by_photo")
+
+
+def is_near_match(everything, same_kind):
+    """Whether the best of `everything` (SimilarProducts, best first) is of another kind than
+    the `same_kind` results and scores at least NEAR_MATCH_SCORE and NEAR_MATCH_MARGIN above
+    their best: the very product photographed, whose kind the head got wrong."""
+    if not everything or everything[0].product.pk in {r.product.pk for r in same_kind}:
+        return False
+    best_of_kind = same_kind[0].score if same_kind else -np.inf
+    return everything[0].score >= max(best_of_kind + NEAR_MATCH_MARGIN, NEAR_MATCH_SCORE)
 
 
 def trusted_kind(query):
@@ -151,9 +164,21 @@ class PhotoKinds:
 
 
 def indexed_photos_of_kind(kind):
-    """int64 ids of the current index's photos of `kind` (a name of recommender.kinds.KINDS),
-    by KindHead.kinds_of_products. Worked out once a photo and process, again for the photos
-    of a product changed since, and listed again when the index changes."""
+    """int64 ids of the current index's photos of `kind` (a name of recommender.kinds.KINDS)."""
+    return indexed_photo_kinds().ids_by_kind.get(kind, np.zeros(0, np.int64))
+
+
+def kind_of_product(product):
+    """The garment kind of an indexed product's photos ("other" when none is indexed)."""
+    kind_of = indexed_photo_kinds().kind_of
+    kinds = [kind_of[image.pk] for image in product.images.all() if image.pk in kind_of]
+    return kinds[0] if kinds else OTHER
+
+
+def indexed_photo_kinds():
+    """The PhotoKinds of the current index's photos, by KindHead.kinds_of_products. Worked out
+    once a photo and process, again for the photos of a product changed since, and listed again
+    when the index changes."""
     model_fingerprint = fingerprint()
     head = kind_head(model_fingerprint)
     index = current_index(model_fingerprint)
@@ -166,7 +191,7 @@ def indexed_photos_of_kind(kind):
         photo_kinds.ids_by_kind = group_by_kind(photo_kinds.kind_of, ids)
         photo_kinds.listed_from = index
         photo_kinds.products_as_of = changed
-    return photo_kinds.ids_by_kind.get(kind, np.zeros(0, np.int64))
+    return photo_kinds
 
 
 def forget_changed_products(photo_kinds):

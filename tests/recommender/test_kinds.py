@@ -7,7 +7,13 @@ from PIL import Image
 
 from recommender import floors, kinds, selectors
 from recommender.embedding import embed_photo_query, fingerprint
-from recommender.kind_training import train_classifier
+from recommender.kind_training import (
+    PRODUCT_SCALE,
+    background_patches,
+    staged_photo,
+    train_classifier,
+)
+from recommender.preprocessing import INPUT_SIZE
 from recommender.kinds import KINDS, Classifier, KindHead
 from recommender.photo_query import Box, PhotoQuery
 from tests.recommender.helpers import demo_photo
@@ -97,6 +103,40 @@ def test_the_classifier_learns_kinds_that_its_features_tell_apart():
         assert np.mean([a == b for a, b in zip(predicted, labels)]) > 0.95
 
 
+CORNERS = [(200, 0, 0), (0, 200, 0), (0, 0, 200), (200, 200, 0)]
+
+
+def test_a_background_is_a_corner_of_a_shoppers_photo(tmp_path):
+    photo = Image.new("RGB", (400, 300), (128, 128, 128))
+    for colour, place in zip(CORNERS, [(0, 0), (280, 0), (0, 180), (280, 180)]):
+        photo.paste(colour, (*place, place[0] + 120, place[1] + 120))
+    photo.save(tmp_path / "shopper.jpg", quality=95)
+    patches = background_patches([tmp_path / "shopper.jpg"] * 8, seed=1)
+    assert patches.shape == (8, INPUT_SIZE, INPUT_SIZE, 3)
+    seen = set()
+    for patch in patches:
+        mean = patch.reshape(-1, 3).mean(axis=0)
+        corner = min(CORNERS, key=lambda colour: np.abs(mean - colour).sum())
+        assert np.abs(mean - corner).max() < 6  # the corner's colour alone
+        seen.add(corner)
+    assert len(seen) > 1
+
+
+def test_a_staged_photo_puts_the_product_not_its_white_on_the_background():
+    photo = Image.new("RGB", (224, 224), (255, 255, 255))
+    photo.paste((220, 30, 30), (62, 12, 162, 212))  # a red product 100 x 200 on white
+    background = np.zeros((INPUT_SIZE, INPUT_SIZE, 3), np.uint8)
+    background[...] = (40, 60, 160)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        pixels = np.asarray(staged_photo(photo, background, rng)).reshape(-1, 3).astype(int)
+        assert len(pixels) == INPUT_SIZE**2
+        red = (pixels[:, 0] > 2 * pixels[:, 2]).mean()
+        # The product's height fills PRODUCT_SCALE of the side, its width half of that.
+        assert PRODUCT_SCALE[0] ** 2 / 2 * 0.9 < red < PRODUCT_SCALE[1] ** 2 / 2 * 1.1
+        assert not (pixels > 235).all(axis=1).any()  # no catalogue white came along
+
+
 @pytest.fixture
 def kind_heads(tmp_path, monkeypatch):
     """An empty kind-head folder of the test's own (and no relevance floor): install(head) makes
@@ -140,21 +180,27 @@ def test_a_trusted_kind_comes_first_and_the_rest_follow_as_not_relevant(
     assert {r.product.article_type for r in results[12:]} <= {"Tshirts", "Watches"}
 
 
-def test_the_very_product_photographed_comes_first_whatever_kind_the_head_says(
+def test_the_very_product_photographed_leads_with_its_own_kind_whatever_the_head_says(
     catalogue, kind_heads
 ):
     kind_heads(head_of("shoes", "other", ["Casual Shoes", "Tshirts", "Watches"]))
     query = tshirt_photo_query(catalogue, scores_for("shoes", 0.9))
-    results = selectors.search_by_photo_query(query, k=36)
-    shoes = [r for r in results if r.product.article_type == "Casual Shoes"]
-    near = results[: results.index(shoes[0])]
-    assert near[0].product == next(p for p in catalogue if p.article_type == "Tshirts")
-    bar = max(shoes[0].score + selectors.NEAR_MATCH_MARGIN, selectors.NEAR_MATCH_SCORE)
-    assert all(r.score >= bar for r in near)
-    assert all(r.relevant for r in near + shoes)
-    after = results[len(near) + len(shoes) :]
-    assert after and not any(r.relevant for r in after)
-    assert all(r.score < bar for r in after)
+    best_shoe = selectors.products_of_kind(query, "shoes", 1, None)[0]
+    results = selectors.search_by_photo_query(query, k=30)
+    photographed = next(p for p in catalogue if p.article_type == "Tshirts")
+    assert results[0].product == photographed
+    assert results[0].score >= max(best_shoe.score + selectors.NEAR_MATCH_MARGIN, 0.85)
+    assert [r.product.article_type for r in results[:12]] == ["Tshirts"] * 12
+    assert all(r.relevant for r in results[:12]) and not any(r.relevant for r in results[12:])
+
+
+def test_a_near_match_of_a_kind_the_head_does_not_rank_leaves_the_vectors_to_rank(
+    catalogue, kind_heads
+):
+    kind_heads(head_of("shoes", "other", ["Casual Shoes", "Watches"]))  # T-shirts: "other"
+    query = tshirt_photo_query(catalogue, scores_for("shoes", 0.9))
+    results = selectors.search_by_photo_query(query, k=5)
+    assert [r.product.article_type for r in results] == ["Tshirts"] * 5
 
 
 @pytest.mark.parametrize("kind, probability", [("shoes", 0.4), ("other", 0.9)])
@@ -174,7 +220,10 @@ def test_without_a_kind_head_the_vectors_rank(catalogue, kind_heads):
     assert [r.product.article_type for r in results] == ["Tshirts"] * 5
 
 
-def test_a_product_whose_article_type_is_edited_moves_to_its_new_kind(catalogue, kind_heads):
+def test_a_product_whose_article_type_is_edited_moves_to_its_new_kind(
+    catalogue, kind_heads, monkeypatch
+):
+    monkeypatch.setattr(selectors, "NEAR_MATCH_SCORE", 2.0)  # no product of another kind is near
     kind_heads(head_of("shoes", "other", ["Casual Shoes", "Tshirts", "Watches"]))
     query = tshirt_photo_query(catalogue, scores_for("shoes", 0.9))
     watch = next(product for product in catalogue if product.article_type == "Watches")

@@ -9,6 +9,7 @@ from recommender.embedding import default_embedder
 from recommender.floors import Floors, floor_from_scores, floors_path
 from recommender.kind_training import shopper_photos
 from recommender.photo_evaluation import (
+    Staging,
     cached,
     catalogue_arrays,
     folds_of,
@@ -53,7 +54,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         similar = self.more_like_this_floor(catalogue, article_types)
         photo = self.search_by_photo_floor(
-            (article_types, plain, vectors), shoppers, folds, cache, embedder
+            catalogue, (article_types, plain, vectors), shoppers, folds, cache, embedder
         )
         floors = Floors(
             similar,
@@ -82,16 +83,24 @@ class Command(BaseCommand):
                 right.append(result.product.article_type == product.article_type)
         return self.floor("more like this", scores, right)
 
-    def search_by_photo_floor(self, catalogue, shoppers, folds, cache, embedder):
-        """The floor of the shop's search by photo of held-out shoppers' photos."""
+    def search_by_photo_floor(self, catalogue, arrays, shoppers, folds, cache, embedder):
+        """The floor of the shop's search by photo of held-out shoppers' photos, against the
+        catalogue folder's photos (arrays: catalogue_arrays)."""
         paths, labels, groups = shopper_photos(shoppers)
         queries = cached(
             cache / "shoppers.npz",
             f"{embedder.model.fingerprint}-{len(paths)}",
             lambda: query_arrays(embedder, paths),
         )
+        staging = Staging(labelled_photos(catalogue)[3], arrays[0], paths, embedder, cache)
         searches = measure(
-            catalogue, queries, np.array(labels), folds_of(groups, folds), embedder, baselines=False
+            arrays,
+            queries,
+            np.array(labels),
+            folds_of(groups, folds),
+            embedder,
+            staging,
+            baselines=False,
         )
         return self.floor("search by photo", searches.result_scores, searches.result_right)
 

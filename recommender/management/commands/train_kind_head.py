@@ -4,7 +4,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from recommender.backbones import choose_backbone
 from recommender.embedding import default_embedder
-from recommender.kind_training import photo_features, shopper_photos, train_kind_head
+from recommender.kind_training import (
+    background_patches,
+    photo_features,
+    shopper_photos,
+    staged_features,
+    train_kind_head,
+)
 from recommender.kinds import kind_head_path
 from recommender.training import labelled_photos
 
@@ -12,7 +18,8 @@ from recommender.training import labelled_photos
 class Command(BaseCommand):
     help = (
         "Train the kind head of the current model (recommender.kinds) on a labelled catalogue "
-        "folder and a folder of shoppers' own photos, and write its file. Measure it with "
+        "folder, the same photos staged on backgrounds cut from a folder of shoppers' own photos "
+        "and those photos, and write its file. Measure it with "
         "benchmarks/photo_search_real.py, which trains it the same way on part of the photos."
     )
 
@@ -51,12 +58,16 @@ class Command(BaseCommand):
             f"Describing {len(catalogue_paths)} catalogue photos and {len(shopper_paths)} "
             "shoppers' photos"
         )
+        staged = staged_features(
+            embedder, catalogue_paths, background_patches(shopper_paths, seed), seed
+        )
         head = train_kind_head(
             photo_features(embedder, catalogue_paths),
             embedder.vectors_of_files(catalogue_paths),
             article_types,
             photo_features(embedder, shopper_paths),
             labels,
+            staged=(staged, article_types),
             seed=seed,
         )
         output = Path(output or kind_head_path(embedder.model.fingerprint))
