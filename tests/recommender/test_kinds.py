@@ -13,9 +13,9 @@ from recommender.kind_training import (
     staged_photo,
     train_classifier,
 )
-from recommender.preprocessing import INPUT_SIZE
 from recommender.kinds import KINDS, Classifier, KindHead
 from recommender.photo_query import Box, PhotoQuery
+from recommender.preprocessing import INPUT_SIZE
 from tests.recommender.helpers import demo_photo
 
 
