@@ -52,18 +52,21 @@ def shopper_photos(folder):
     )
 
 
-def photo_features(embedder, paths, batch_size=32, progress=True):
+def photo_features(embedder, paths, batch_size=32, progress=True, stage=None):
     """(n, descriptor size) float32 inputs of the photo head (kinds.plain_descriptors) for
-    photo files."""
-    batches = list(chunked(paths, batch_size))
-    return np.vstack(
-        [
-            plain_descriptors(embedder, read_photos(batch))
-            for batch in tqdm(
-                batches, desc="Describing photos", unit=" batches", disable=not progress
-            )
-        ]
-    ).astype(np.float32)
+    photo files, each RGB PIL photo passed through `stage` first when given."""
+    features = []
+    for batch in tqdm(
+        list(chunked(paths, batch_size)),
+        desc="Describing photos",
+        unit=" batches",
+        disable=not progress,
+    ):
+        photos = read_photos(batch)
+        features.append(
+            plain_descriptors(embedder, [stage(p) for p in photos] if stage else photos)
+        )
+    return np.vstack(features).astype(np.float32)
 
 
 def background_patches(paths, seed=0):
@@ -106,20 +109,15 @@ def staged_photo(photo, background, rng):
     return Image.fromarray(np.clip(np.asarray(staged) * light, 0, 255).astype(np.uint8))
 
 
-def staged_features(embedder, catalogue_paths, backgrounds, seed=0, batch_size=32):
+def staged_features(embedder, catalogue_paths, backgrounds, seed=0):
     """(n, descriptor size) float32 photo-head inputs of the catalogue photo files staged
     (staged_photo) each on a background drawn from `backgrounds` (background_patches)."""
     rng = np.random.default_rng(seed)
-    features = []
-    for batch in tqdm(
-        list(chunked(catalogue_paths, batch_size)), desc="Staging photos", unit=" batches"
-    ):
-        photos = [
-            staged_photo(photo, backgrounds[rng.integers(len(backgrounds))], rng)
-            for photo in read_photos(batch)
-        ]
-        features.append(plain_descriptors(embedder, photos))
-    return np.vstack(features).astype(np.float32)
+    return photo_features(
+        embedder,
+        catalogue_paths,
+        stage=lambda photo: staged_photo(photo, backgrounds[rng.integers(len(backgrounds))], rng),
+    )
 
 
 def kind_ids(kinds):
