@@ -119,7 +119,7 @@ class KindHead:
     docstring). `confidence`: the photo head's top probability from which search by photo
     ranks the photo's kind first (below it, no kind is trusted and the vectors alone rank).
     `article_types`: the catalogue articleTypes the heads were trained on; a product of one
-    of these takes its kind from its articleType (kind_of_product)."""
+    of these takes its kind from its articleType (kinds_of_products)."""
 
     id: str
     photo: Classifier

@@ -95,8 +95,9 @@ def search_by_image(*, upload, k=25, filters=None, box=None):
 
 def search_by_photo_query(query, *, k=25, filters=None):
     """The k products that look most like a PhotoQuery (recommender.embedding.embed_photo_query),
-    the products of the page's garment kind first (page_kind); the others follow, as not
-    relevant, when fewer than k are left.
+    the products of the photo's garment kind first when the kind head trusts it (trusted_kind),
+    or of a near match's kind (is_near_match); the others follow, as not relevant, when fewer
+    than k are left.
 
     The photo is searched as its views, each product ranked by its better score. The query is
     not expanded: a shopper's photo is far from the catalogue photos (its light, its
@@ -106,12 +107,13 @@ def search_by_photo_query(query, *, k=25, filters=None):
     kind = trusted_kind(query)
     if kind is None:
         return above_floor(everything, "search_by_photo")
-    same_kind = products_of_kind(query, kind, k, filters)
+    photo_kinds = indexed_photo_kinds()
+    same_kind = products_of_kind(query, photo_kinds.photos_of(kind), k, filters)
     if is_near_match(everything, same_kind):
-        kind = kind_of_product(everything[0].product)
+        kind = photo_kinds.kind_of_product(everything[0].product)
         if kind == OTHER:
             return above_floor(everything, "search_by_photo")
-        same_kind = products_of_kind(query, kind, k, filters)
+        same_kind = products_of_kind(query, photo_kinds.photos_of(kind), k, filters)
     found = {result.product.pk for result in same_kind}
     rest = [
         replace(result, relevant=False) for result in everything if result.product.pk not in found
@@ -119,11 +121,10 @@ def search_by_photo_query(query, *, k=25, filters=None):
     return above_floor(same_kind + rest[: k - len(same_kind)], "search_by_photo")
 
 
-def products_of_kind(query, kind, k, filters):
-    """The k products of a garment kind that look most like a PhotoQuery."""
-    return nearest_products(
-        query.vectors, k=k, filters=filters, image_ids=indexed_photos_of_kind(kind)
-    )
+def products_of_kind(query, image_ids, k, filters):
+    """The k products with one of these photos (a kind's: PhotoKinds.photos_of) that look most
+    like a PhotoQuery."""
+    return nearest_products(query.vectors, k=k, filters=filters, image_ids=image_ids)
 
 
 def is_near_match(everything, same_kind):
@@ -162,17 +163,16 @@ class PhotoKinds:
     ids_by_kind: dict | None = None
     products_as_of: object = None
 
+    def photos_of(self, kind):
+        """int64 ids of the listed photos of `kind` (a name of recommender.kinds.KINDS)."""
+        return self.ids_by_kind.get(kind, np.zeros(0, np.int64))
 
-def indexed_photos_of_kind(kind):
-    """int64 ids of the current index's photos of `kind` (a name of recommender.kinds.KINDS)."""
-    return indexed_photo_kinds().ids_by_kind.get(kind, np.zeros(0, np.int64))
-
-
-def kind_of_product(product):
-    """The garment kind of an indexed product's photos ("other" when none is indexed)."""
-    kind_of = indexed_photo_kinds().kind_of
-    kinds = [kind_of[image.pk] for image in product.images.all() if image.pk in kind_of]
-    return kinds[0] if kinds else OTHER
+    def kind_of_product(self, product):
+        """The garment kind of an indexed product's photos ("other" when none is indexed)."""
+        kinds = [
+            self.kind_of[image.pk] for image in product.images.all() if image.pk in self.kind_of
+        ]
+        return kinds[0] if kinds else OTHER
 
 
 def indexed_photo_kinds():

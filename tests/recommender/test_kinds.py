@@ -185,7 +185,8 @@ def test_the_very_product_photographed_leads_with_its_own_kind_whatever_the_head
 ):
     kind_heads(head_of("shoes", "other", ["Casual Shoes", "Tshirts", "Watches"]))
     query = tshirt_photo_query(catalogue, scores_for("shoes", 0.9))
-    best_shoe = selectors.products_of_kind(query, "shoes", 1, None)[0]
+    shoes = selectors.indexed_photo_kinds().photos_of("shoes")
+    best_shoe = selectors.products_of_kind(query, shoes, 1, None)[0]
     results = selectors.search_by_photo_query(query, k=30)
     photographed = next(p for p in catalogue if p.article_type == "Tshirts")
     assert results[0].product == photographed
