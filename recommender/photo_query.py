@@ -9,6 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 
+class IncompleteBox(ValueError):
+    """Some of a box's edges were given, not all four."""
+
+
 @dataclass(frozen=True)
 class Box:
     """A part of a photo: left, top, right, bottom as fractions (0 to 1) of the upright
@@ -20,6 +24,7 @@ class Box:
     bottom: float
 
     MIN_SIDE = 0.02  # of the photo's side: a box narrower than this is a slip, not a choice
+    EDGES = ("left", "top", "right", "bottom")  # the names of its edges, in order
 
     def __post_init__(self):
         if not all(0.0 <= value <= 1.0 for value in self.edges()):
@@ -29,6 +34,17 @@ class Box:
                 "A box's right must exceed its left, and its bottom its top, by at least "
                 f"{self.MIN_SIDE} of the photo."
             )
+
+    @classmethod
+    def of_edges(cls, edges):
+        """The Box of (left, top, right, bottom) fractions, or None when all four are None (the
+        whole photo); raises IncompleteBox when only some are given, ValueError when they make
+        no box."""
+        if all(edge is None for edge in edges):
+            return None
+        if any(edge is None for edge in edges):
+            raise IncompleteBox("Give left, top, right and bottom together, or none of them.")
+        return cls(*(float(edge) for edge in edges))
 
     def edges(self):
         """(left, top, right, bottom) as floats."""

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from django import forms
 
 from catalog.selectors import CatalogueFilters
-from recommender.photo_query import Box
+from recommender.photo_query import Box, IncompleteBox
 
 
 class FiltersForm(forms.Form):
@@ -79,28 +79,20 @@ class BoxForm(forms.Form):
         data = super().clean()
         if any(name in self.errors for name in self.fields):
             return data
-        edges = [data.get(name) for name in self.fields]
-        if all(edge is None for edge in edges):
-            data["box"] = None
-        elif any(edge is None for edge in edges):
+        percents = [data.get(name) for name in Box.EDGES]
+        try:
+            data["box"] = Box.of_edges([None if p is None else float(p) / 100 for p in percents])
+        except IncompleteBox as error:
             raise forms.ValidationError(
                 "Give all four edges of the box (left, top, right, bottom), or none."
-            )
-        else:
-            data["box"] = self.box_of(edges)
-        return data
-
-    @staticmethod
-    def box_of(edges):
-        """The Box of edges in percent; ValidationError when they make none."""
-        try:
-            return Box(*(float(edge) / 100 for edge in edges))
+            ) from error
         except ValueError as error:
             raise forms.ValidationError(
                 "The box must be at least %(side)s%% wide and high: its right edge right of "
                 "its left, its bottom below its top.",
                 params={"side": round(Box.MIN_SIDE * 100)},
             ) from error
+        return data
 
     def box(self):
         """The valid box, or None (none given, or an invalid one: see errors)."""

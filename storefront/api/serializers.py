@@ -160,20 +160,11 @@ class ImageSearchInputSerializer(KnownFieldsOnly, CatalogueFiltersSerializer):
         """attrs, with "box": the Box (recommender.photo_query) of the four edges, or None;
         ValidationError under "box" when only some edges are given or they make no box."""
         attrs = super().validate(attrs)
-        edges = [attrs.pop(name, None) for name in BOX_EDGES]
-        if all(edge is None for edge in edges):
-            return {**attrs, "box": None}
-        if any(edge is None for edge in edges):
-            raise serializers.ValidationError(
-                {"box": ["Give left, top, right and bottom together, or none of them."]}
-            )
+        edges = [attrs.pop(name, None) for name in Box.EDGES]
         try:
-            return {**attrs, "box": Box(*edges)}
+            return {**attrs, "box": Box.of_edges(edges)}
         except ValueError as error:
             raise serializers.ValidationError({"box": [str(error)]}) from error
-
-
-BOX_EDGES = ("left", "top", "right", "bottom")
 
 
 class ErrorDetailSerializer(serializers.Serializer):

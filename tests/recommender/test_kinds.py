@@ -14,7 +14,7 @@ from recommender.kind_training import (
     train_classifier,
 )
 from recommender.kinds import KINDS, Classifier, KindHead
-from recommender.photo_query import Box, PhotoQuery
+from recommender.photo_query import Box, IncompleteBox, PhotoQuery
 from recommender.preprocessing import INPUT_SIZE
 from tests.recommender.helpers import demo_photo
 
@@ -26,6 +26,15 @@ from tests.recommender.helpers import demo_photo
 def test_a_box_that_is_not_inside_the_photo_or_has_no_area_is_refused(edges):
     with pytest.raises(ValueError):
         Box(*edges)
+
+
+def test_a_box_of_edges_is_all_four_or_none():
+    assert Box.of_edges([None] * 4) is None
+    assert Box.of_edges(["0.1", 0.2, 0.9, 1]) == Box(0.1, 0.2, 0.9, 1.0)
+    with pytest.raises(IncompleteBox):
+        Box.of_edges([0.1, None, 0.9, 1])
+    with pytest.raises(ValueError):
+        Box.of_edges([0.9, 0.2, 0.1, 1])
 
 
 def test_a_box_cuts_its_part_of_the_upright_photo():
