@@ -14,8 +14,9 @@ when its articleType is one the photo's label maps to (that folder's README);
 precision@10 is the share of right results among the first 10.
 
 The photographer groups are split into --folds folds. For each fold the kind head is
-trained as `manage.py train_kind_head` trains it, on the catalogue photos and the other
-folds' shoppers' photos, and each photo of the fold is searched through the shop's own
+trained as `manage.py train_kind_head` trains it, on the catalogue photos (on white and staged
+on backgrounds cut from the other folds' photos) and the other folds' shoppers' photos, and
+each photo of the fold is searched through the shop's own
 recommender.selectors.search_by_photo_query. In the same run:
 
 - baseline: a plain ImageNet CNN, the backbone's GeM of its last map of the photo padded
@@ -85,9 +86,7 @@ def boxed_queries(images, folder, embedder, cache, fingerprint):
         rows = list(csv.DictReader(file))
     position = {image: row for row, image in enumerate(images)}
     rows = [row for row in rows if row["image"] in position]
-    boxes = [
-        Box(*(float(row[edge]) for edge in ("left", "top", "right", "bottom"))) for row in rows
-    ]
+    boxes = [Box.of_edges([row[edge] for edge in Box.EDGES]) for row in rows]
     arrays = cached(
         cache / "boxed.npz",
         f"{fingerprint}-" + ",".join(box.key() for box in boxes),

@@ -20,14 +20,13 @@ from catalog.models import ProductImage
 from . import kinds, selectors
 from .backbones import BACKBONES
 from .embedding import photo_views, query_photo
+from .evaluation import K
 from .kind_training import background_patches, photo_features, staged_features, train_kind_head
 from .kinds import KIND_ARTICLE_TYPES, KIND_OF_LABEL, plain_descriptors
 from .models import ImageEmbedding
 from .photo_query import PhotoQuery
 from .projection import unit_rows
 from .training import labelled_photos
-
-K = 10
 
 
 def folds_of(groups, folds):
@@ -95,9 +94,14 @@ def gem_of_last_map(plain, embedder):
     return unit_rows(plain[:, : BACKBONES[embedder.model.backbone_name].last_map_size])
 
 
+def right_article_types(label):
+    """The articleTypes of a right result for a searched shoppers' label (its README's map)."""
+    return KIND_ARTICLE_TYPES[KIND_OF_LABEL[label]]
+
+
 def right_results(article_types, label):
     """(n,) bool: the catalogue photos whose articleType is right for a shoppers' label."""
-    return np.isin(article_types, KIND_ARTICLE_TYPES[KIND_OF_LABEL[label]])
+    return np.isin(article_types, right_article_types(label))
 
 
 def baseline_precision(query_gem, catalogue_gem, right):
@@ -193,8 +197,7 @@ def right_products_of_labels(labels):
     types = dict(ProductImage.objects.values_list("product_id", "product__article_type"))
     return {
         label: {
-            pk: article_type in KIND_ARTICLE_TYPES[KIND_OF_LABEL[label]]
-            for pk, article_type in types.items()
+            pk: article_type in right_article_types(label) for pk, article_type in types.items()
         }
         for label in set(labels)
     }
