@@ -10,7 +10,7 @@ from more_itertools import chunked
 from tqdm import tqdm
 
 from .images import check_image_upload, thumbnail_jpeg
-from .importer import PRODUCT_FIELDS, BadRow, ImportReport, read_catalogue, read_photo
+from .importer import AUTO, PRODUCT_FIELDS, BadRow, ImportReport, read_catalogue, read_photo
 from .models import Product, ProductImage, product_image_path, thumbnail_path
 from .signals import products_activation_changed
 
@@ -128,13 +128,14 @@ def images_thumbnail_make(*, images):
             continue
 
 
-def catalog_import(*, path, limit=None, batch_size=500, progress=True):
-    """Import the catalogue folder at `path` (catalog.importer: the Kaggle layout); returns an
-    ImportReport. Safe to run again. Rows are checked, then written in batches of
-    `batch_size`: each batch is one transaction, so an interrupted import never leaves a
-    product without its photo. Raises ImportFolderError when the path is not such a folder."""
+def catalog_import(*, path, limit=None, batch_size=500, progress=True, encoding=AUTO):
+    """Import the catalogue folder at `path` (catalog.importer: the Kaggle layout; styles.csv
+    decoded as `encoding`, see read_catalogue); returns an ImportReport. Safe to run again.
+    Rows are checked, then written in batches of `batch_size`: each batch is one transaction,
+    so an interrupted import never leaves a product without its photo. Raises
+    ImportFolderError when the path is not such a folder or its styles.csv cannot be read."""
     report = ImportReport()
-    rows = read_catalogue(path, report, limit)
+    rows = read_catalogue(path, report, limit, encoding)
     with tqdm(total=len(rows), desc="Importing", unit=" products", disable=not progress) as bar:
         for batch in chunked(rows, batch_size):
             import_batch(batch, report)
