@@ -114,7 +114,8 @@ def read_catalogue(path, report, limit=None, encoding=AUTO):
 
 def decode_styles(csv_path, encoding, report):
     """The text of styles.csv: decoded as `encoding`, or with AUTO as UTF-8 (a BOM dropped) and,
-    when it is not, as the encoding charset_normalizer detects (said in the report's notes).
+    when it is not, as the encoding charset_normalizer detects, Windows-1252 when it is one of
+    those it finds plausible (said in the report's notes).
     Raises ImportFolderError naming the line that cannot be decoded."""
     data = csv_path.read_bytes()
     try:
@@ -130,7 +131,9 @@ def decode_styles(csv_path, encoding, report):
                 f"{csv_path} line {line} is not {encoding} ({error.reason}): pass the file's "
                 "encoding with --encoding."
             ) from error
-        detected = charset_normalizer.from_bytes(data).best()
+        matches = charset_normalizer.from_bytes(data)
+        # Among the plausible encodings, Windows-1252 (what Excel saves in Western locales) first.
+        detected = next((m for m in matches if m.encoding == "cp1252"), matches.best())
         if detected is None:
             raise ImportFolderError(
                 f"{csv_path} line {line} is not UTF-8 and its encoding cannot be detected: "
