@@ -20,10 +20,14 @@ def image_saved(sender, instance, **kwargs):
         queue_on_commit(make_thumbnails, [instance.pk])
 
 
-@receiver(post_delete, sender=ProductImage, dispatch_uid="catalog-image-files")
+# Any sender: a proxy of ProductImage (recommender.models.PhotoEmbedding) sends its own class.
+@receiver(post_delete, dispatch_uid="catalog-image-files")
 def image_deleted(sender, instance, using, **kwargs):
-    """Its photo and thumbnail files go too, once the deletion is committed (a rolled-back
-    deletion keeps them); admin, API and a product's deletion all come through here."""
+    """A deleted photo's photo and thumbnail files go too, once the deletion is committed (a
+    rolled-back deletion keeps them); admin, API and a product's deletion all come through
+    here."""
+    if not isinstance(instance, ProductImage):
+        return
     names = [file.name for file in (instance.image, instance.thumbnail) if file]
     # robust: a storage error is logged, not raised after the deletion has been committed.
     transaction.on_commit(

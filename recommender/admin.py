@@ -51,7 +51,7 @@ class PhotoEmbeddingAdmin(admin.ModelAdmin):
     list_filter = [StateFilter]
     search_fields = ["=id", "product__name", "=product__external_id"]
     list_select_related = ["product"]
-    actions = ["reembed_selected", "rebuild_index"]
+    actions = ["reembed_selected", "drop_vectors", "rebuild_index"]
     change_list_template = "admin/recommender/photoembedding/change_list.html"
 
     class Media:
@@ -67,6 +67,11 @@ class PhotoEmbeddingAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         """None: the states are the pipeline's to change (by the actions)."""
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        """None: a row here is a catalogue photo (a proxy of ProductImage); photos are deleted
+        with their product's page. drop_vectors drops only their vectors."""
         return False
 
     @admin.display(description="photo")
@@ -99,6 +104,24 @@ class PhotoEmbeddingAdmin(admin.ModelAdmin):
     def reembed_selected(self, request, queryset):
         """Forget the selected photos' vectors and queue their embedding."""
         reembed(self, request, list(queryset.values_list("id", flat=True)))
+
+    @admin.action(
+        description="Drop the selected photos' vectors (the photos stay)", permissions=["view"]
+    )
+    def drop_vectors(self, request, queryset):
+        """Drop the selected photos' vectors of the current model and take them out of the index
+        (after the commit); the photos and their products stay."""
+        image_ids = list(queryset.values_list("id", flat=True))
+        with transaction.atomic():
+            dropped = embeddings_forget(image_ids=image_ids)
+            queue_on_commit(tasks.refresh_index, image_ids)
+        self.message_user(
+            request,
+            f"Vectors of {dropped} photo(s) dropped and taken out of the index; the photos and "
+            "their products stay (they are embedded again by the next catch-up, or by "
+            "“Re-embed”).",
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Rebuild the index (from stored vectors)", permissions=["view"])
     def rebuild_index(self, request, queryset):

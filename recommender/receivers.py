@@ -31,10 +31,11 @@ def image_saved(sender, instance, **kwargs):
         queue_on_commit(tasks.embed_images, [instance.pk])
 
 
-@receiver(post_delete, sender=ProductImage, dispatch_uid="recommender-image-deleted")
+# Any sender: a proxy of ProductImage (models.PhotoEmbedding) sends its own class.
+@receiver(post_delete, dispatch_uid="recommender-image-deleted")
 def image_deleted(sender, instance, **kwargs):
     """Queue the removal of a deleted photo from the index (once the deletion is committed)."""
-    if enabled():
+    if isinstance(instance, ProductImage) and enabled():
         queue_on_commit(tasks.refresh_index, [instance.pk])
 
 

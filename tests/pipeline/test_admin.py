@@ -3,11 +3,14 @@
 import json
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.urls import reverse
 
+from catalog.models import ProductImage
 from recommender.embedding import fingerprint
-from recommender.models import ImageEmbedding
+from recommender.models import ImageEmbedding, PhotoEmbedding
+from recommender.selectors import current_index
 from recommender.services import catch_up
 from recommender.snapshots import latest_version
 from tests.recommender.helpers import demo_rows, import_products
@@ -93,3 +96,38 @@ def test_status_command_prints_the_same_figures(catalogue, capsys):
     assert status["index_age_seconds"] >= 0
     call_command("recommender_status")
     assert "index version" in capsys.readouterr().out
+
+
+def test_the_states_page_cannot_delete_a_photo(catalogue, admin_client):
+    photo = catalogue[0].primary_image
+    page = admin_client.get(STATES_URL).content.decode()
+    assert "delete_selected" not in page
+    response = admin_client.post(
+        STATES_URL, {"action": "delete_selected", "_selected_action": [photo.id], "post": "yes"}
+    )
+    assert response.status_code in (200, 302)
+    delete_url = reverse("admin:recommender_photoembedding_delete", args=[photo.id])
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert ProductImage.objects.filter(pk=photo.pk).exists()
+
+
+def test_dropping_vectors_keeps_the_photos_and_the_index_follows(catalogue, admin_client):
+    photo = catalogue[0].primary_image
+    response = admin_client.post(
+        STATES_URL, {"action": "drop_vectors", "_selected_action": [photo.id]}, follow=True
+    )
+    assert "Vectors of 1 photo(s) dropped" in response.content.decode()
+    assert "the photos and their products stay" in response.content.decode()
+    assert ProductImage.objects.filter(pk=photo.pk).exists()
+    assert not ImageEmbedding.objects.filter(image=photo).exists()
+    assert photo.pk not in current_index(fingerprint()).ids().tolist()
+    assert len(current_index(fingerprint())) == 2
+
+
+def test_a_photo_deleted_through_its_proxy_loses_its_files_and_its_vector(catalogue):
+    photo = PhotoEmbedding.objects.get(pk=catalogue[0].primary_image.pk)
+    names = [photo.image.name, photo.thumbnail.name]
+    assert all(default_storage.exists(name) for name in names)
+    photo.delete()
+    assert not any(default_storage.exists(name) for name in names)
+    assert photo.pk not in current_index(fingerprint()).ids().tolist()
