@@ -3,7 +3,12 @@ from django.utils.html import format_html
 
 from .forms import ProductImageForm, ProductImageFormSet
 from .models import Product, ProductImage
-from .services import product_ensure_primary_image, products_set_active
+from .services import (
+    NewPhoto,
+    product_ensure_primary_image,
+    product_images_add,
+    products_set_active,
+)
 
 # The admin's own stylesheet (static/css/admin.css): no inline style (Content-Security-Policy).
 ADMIN_CSS = {"all": ["css/admin.css"]}
@@ -85,6 +90,32 @@ class ProductAdmin(admin.ModelAdmin):
     def thumbnail(self, product):
         """A 60 px preview of the product's primary photo."""
         return image_preview(product.primary_image, 60)
+
+    def save_formset(self, request, form, formset, change):
+        """Save the photos' edits and deletions; new photos go in through
+        catalog.services.product_images_add, the one way in for a photo."""
+        if formset.model is not ProductImage:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        for image in formset.deleted_objects:
+            image.delete()
+        # A photo stops being primary before another one becomes it (one primary at a time).
+        for image, _ in sorted(formset.changed_objects, key=lambda change: change[0].is_primary):
+            image.save()
+        new = [
+            image_form for image_form in formset.forms if image_form.instance in formset.new_objects
+        ]
+        product_images_add(
+            photos=[
+                NewPhoto(
+                    form.instance,
+                    image_form.checked,
+                    make_primary=image_form.cleaned_data["is_primary"],
+                    position=image_form.cleaned_data["position"],
+                )
+                for image_form in new
+            ]
+        )
 
     def save_related(self, request, form, formsets, change):
         """Save the images, then make the first one primary when none is."""

@@ -8,7 +8,8 @@ from .models import ProductImage
 
 
 class ProductImageForm(forms.ModelForm):
-    """An admin upload: refused with a form error unless it is a usable image."""
+    """An admin upload: refused with a form error unless it is a usable image. A stored photo's
+    file cannot be swapped: a new photo is a new row (catalog.services.product_images_add)."""
 
     class Meta:
         model = ProductImage
@@ -17,16 +18,19 @@ class ProductImageForm(forms.ModelForm):
         # format before clean_image (check_image_upload) opens it with the shop's only.
         field_classes = {"image": forms.FileField}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.checked = None  # the upload's CheckedImage, once clean_image has checked it
+        if self.instance.pk:
+            self.fields["image"].disabled = True
+
     def clean_image(self):
         """The upload, checked (catalog.images.check_image_upload: a ValidationError becomes the
-        field's error); its hash and size are set on the image."""
+        field's error) and kept as `checked`; its hash is set on the image for the formset."""
         upload = self.cleaned_data["image"]
         if upload and "image" in self.changed_data:
-            checked = check_image_upload(upload)
-            self.instance.sha256 = checked.sha256
-            self.instance.width, self.instance.height = checked.width, checked.height
-            upload.name = f"photo.{checked.extension}"  # stored under its format's extension
-            upload.seek(0)
+            self.checked = check_image_upload(upload)
+            self.instance.sha256 = self.checked.sha256
         return upload
 
 

@@ -3,21 +3,22 @@ photo's files, after the commit."""
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from fashionsite.celery import queue_on_commit
 
 from .models import ProductImage
 from .services import photo_files_delete
+from .signals import photos_added
 from .tasks import make_thumbnails
 
 
-@receiver(post_save, sender=ProductImage, dispatch_uid="catalog-thumbnail")
-def image_saved(sender, instance, **kwargs):
-    """Queue the thumbnail of a photo that has none (once the save is committed)."""
-    if settings.CATALOG_AUTO_THUMBNAILS and not instance.thumbnail:
-        queue_on_commit(make_thumbnails, [instance.pk])
+@receiver(photos_added, dispatch_uid="catalog-thumbnails")
+def photos_stored(sender, image_ids, **kwargs):
+    """Queue the thumbnails of new photos (once they are committed)."""
+    if settings.CATALOG_AUTO_THUMBNAILS:
+        queue_on_commit(make_thumbnails, image_ids)
 
 
 # Any sender: a proxy of ProductImage (recommender.models.PhotoEmbedding) sends its own class.

@@ -1,5 +1,8 @@
 """Writes to the catalogue. Views, the admin, commands and the API call these."""
 
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -9,36 +12,103 @@ from django.utils import timezone
 from more_itertools import chunked
 from tqdm import tqdm
 
-from .images import check_image_upload, thumbnail_jpeg
+from .images import CheckedImage, check_image_upload, thumbnail_jpeg
 from .importer import AUTO, PRODUCT_FIELDS, BadRow, ImportReport, read_catalogue, read_photo
-from .models import Product, ProductImage, product_image_path, thumbnail_path
-from .signals import products_activation_changed
+from .models import Product, ProductImage, product_image_path
+from .signals import photos_added, products_activation_changed
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class NewPhoto:
+    """A photo to add to a product: its checked bytes (catalog.images.CheckedImage), whether it
+    becomes the product's primary photo, and its position (None: after the product's photos)."""
+
+    product: Product
+    checked: CheckedImage
+    make_primary: bool = False
+    position: int | None = None
+
+
 def product_image_add(*, product, file, make_primary=False):
-    """Check and store one uploaded photo of a product.
+    """Check and store one uploaded photo of a product (product_images_add with one photo).
 
-    Raises ValidationError (and stores nothing) when the file is not a usable image or
-    the product already has this exact photo. The product's first image becomes primary.
-    """
+    Raises ValidationError, and stores nothing, when the file is not a usable image
+    (catalog.images.check_image_upload) or the product already has this exact photo (code
+    duplicate_image)."""
     checked = check_image_upload(file)
-    if product.images.filter(sha256=checked.sha256).exists():
-        raise ValidationError("This product already has this exact image.", code="duplicate_image")
-    has_primary = product.images.filter(is_primary=True).exists()
-    if make_primary and has_primary:
-        product.images.update(is_primary=False)
-    image = ProductImage(
-        product=product,
-        sha256=checked.sha256,
-        width=checked.width,
-        height=checked.height,
-        is_primary=make_primary or not has_primary,
-        position=product.images.count(),
-    )
-    image.image.save(f"photo.{checked.extension}", ContentFile(checked.content), save=False)
-    image.save()
-    return image
+    return product_images_add(photos=[NewPhoto(product, checked, make_primary)])[0]
+
+
+def product_images_add(*, photos, bulk=False):
+    """Store new photos of products (a list of NewPhoto) and return their ProductImages, in order.
+    The one way a photo enters the catalogue: the API, the admin and the importer (bulk=True) all
+    come here, and `photos_added` tells the receivers (thumbnails, vectors) once it is committed.
+
+    One transaction, in which the products are locked first (SELECT ... FOR UPDATE; on SQLite
+    the transaction takes the write lock when it begins, settings: transaction_mode), so two adds
+    to one product at once are serialised and the second sees the first's photos. A photo
+    becomes primary when asked, or when its product has no primary photo yet. Files are stored
+    under content-addressed names (an identical file already there is reused); the ones written
+    are deleted again when the transaction fails. Raises ValidationError (code duplicate_image),
+    storing nothing, when a product already has one of the photos or is given one twice."""
+    written_files = []
+    try:
+        with transaction.atomic():
+            images = store_new_photos(photos, written_files)
+            photos_added.send(
+                sender=ProductImage, image_ids=[image.pk for image in images], bulk=bulk
+            )
+    except BaseException:
+        for name in written_files:
+            default_storage.delete(name)
+        raise
+    return images
+
+
+def store_new_photos(photos, written_files):
+    """product_images_add's writes, inside its transaction."""
+    product_ids = sorted({photo.product.pk for photo in photos})
+    list(Product.objects.select_for_update().filter(pk__in=product_ids).values_list("pk"))
+    hashes, counts, primaries = defaultdict(set), Counter(), set()
+    for product_id, sha256, is_primary in ProductImage.objects.filter(
+        product_id__in=product_ids
+    ).values_list("product_id", "sha256", "is_primary"):
+        hashes[product_id].add(sha256)
+        counts[product_id] += 1
+        if is_primary:
+            primaries.add(product_id)
+    new_primary = {}  # product id -> the NewPhoto that becomes its primary photo
+    for photo in photos:
+        product_id = photo.product.pk
+        if photo.checked.sha256 in hashes[product_id]:
+            raise ValidationError(
+                "This product already has this exact image.", code="duplicate_image"
+            )
+        hashes[product_id].add(photo.checked.sha256)
+        if photo.make_primary or (product_id not in primaries and product_id not in new_primary):
+            new_primary[product_id] = photo
+    ProductImage.objects.filter(
+        product_id__in=primaries & new_primary.keys(), is_primary=True
+    ).update(is_primary=False)
+    images = []
+    for photo in photos:
+        product_id = photo.product.pk
+        image = ProductImage(
+            product=photo.product,
+            sha256=photo.checked.sha256,
+            width=photo.checked.width,
+            height=photo.checked.height,
+            is_primary=new_primary.get(product_id) is photo,
+            position=counts[product_id] if photo.position is None else photo.position,
+        )
+        counts[product_id] += 1
+        image.image.name = store_file(
+            product_image_path(image, f"photo.{photo.checked.extension}"),
+            photo.checked.content,
+            written_files,
+        )
+        images.append(image)
+    return ProductImage.objects.bulk_create(images)
 
 
 def product_ensure_primary_image(*, product):
@@ -145,8 +215,7 @@ def catalog_import(*, path, limit=None, batch_size=500, progress=True, encoding=
 
 def import_batch(batch, report):
     """Read and check the photos of a batch of Rows, then write the rows with a usable photo in
-    one transaction (write_batch); rows whose photo is missing or unusable go to the report.
-    When the transaction fails, the photo files it stored are deleted and the error is raised."""
+    one transaction (write_batch); rows whose photo is missing or unusable go to the report."""
     photos = {}
     good_rows = []
     for row in batch:
@@ -155,24 +224,15 @@ def import_batch(batch, report):
             good_rows.append(row)
         except BadRow as error:
             report.skipped.append((row.line, str(error)))
-    written_files = []
-    try:
-        with transaction.atomic():
-            write_batch(good_rows, photos, report, written_files)
-    except BaseException:
-        # The transaction rolled back: remove the photos it had stored, so an
-        # interrupted import leaves nothing behind.
-        for name in written_files:
-            default_storage.delete(name)
-        raise
+    with transaction.atomic():
+        write_batch(good_rows, photos, report)
 
 
-def write_batch(rows, photos, report, written_files):
-    """Create or update the products of `rows` and add their new photos, with bulk queries;
-    call inside a transaction. `photos`: {external id: CheckedImage}. The names of the files
-    stored go to `written_files` (the caller deletes them if the transaction rolls back); the
-    counts of created, updated and unchanged products go to the report. A changed photo
-    becomes the primary image and the earlier one is kept."""
+def write_batch(rows, photos, report):
+    """Create or update the products of `rows` with bulk queries and add their new photos
+    (product_images_add, bulk); call inside a transaction. `photos`: {external id:
+    CheckedImage}. The counts of created, updated and unchanged products go to the report. A
+    changed photo becomes the primary image and the earlier one is kept."""
     existing = {
         product.external_id: product
         for product in Product.objects.filter(
@@ -194,7 +254,7 @@ def write_batch(rows, photos, report, written_files):
     Product.objects.bulk_update(changed_products, PRODUCT_FIELDS + ["updated_at"])
     products = {product.external_id: product for product in [*existing.values(), *new_products]}
 
-    new_images, replaced_photo_ids = [], set()
+    new_photos, replaced_photo_ids = [], set()
     for row in rows:
         product, photo = products[row.external_id], photos[row.external_id]
         known_hashes = (
@@ -206,26 +266,8 @@ def write_batch(rows, photos, report, written_files):
             continue
         if known_hashes:
             replaced_photo_ids.add(product.pk)
-        image = ProductImage(
-            product=product,
-            sha256=photo.sha256,
-            width=photo.width,
-            height=photo.height,
-            is_primary=True,
-            position=len(known_hashes),
-        )
-        image.image.name = store_file(
-            product_image_path(image, f"photo.{photo.extension}"), photo.content, written_files
-        )
-        image.thumbnail.name = store_file(
-            thumbnail_path(image, ""), thumbnail_jpeg(photo.content), written_files
-        )
-        new_images.append(image)
-    # A changed photo becomes the primary image; the earlier one is kept as a second image.
-    ProductImage.objects.filter(product_id__in=replaced_photo_ids, is_primary=True).update(
-        is_primary=False
-    )
-    ProductImage.objects.bulk_create(new_images)
+        new_photos.append(NewPhoto(product, photo, make_primary=True))
+    product_images_add(photos=new_photos, bulk=True)
 
     changed_ids = {product.pk for product in changed_products} | replaced_photo_ids
     report.created += len(new_products)

@@ -20,6 +20,11 @@ app.autodiscover_tasks()
 logger = logging.getLogger(__name__)
 
 
+def tasks_run_in_process():
+    """Whether tasks run in the calling process, with no workers (CELERY_TASK_ALWAYS_EAGER)."""
+    return app.conf.task_always_eager
+
+
 def queue_on_commit(task, *args):
     """Send the task once the transaction commits. With the broker down the save still
     succeeds (the send is logged); the periodic catch-up tasks do the work later."""

@@ -9,11 +9,12 @@ catch-up task.
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
+from more_itertools import chunked
 
 from catalog.models import Product, ProductImage
 from catalog.selectors import image_ids_of_products, stored_activation
-from catalog.signals import products_activation_changed
-from fashionsite.celery import queue_on_commit
+from catalog.signals import photos_added, products_activation_changed
+from fashionsite.celery import queue_on_commit, tasks_run_in_process
 from fashionsite.signals import server_starting
 
 from . import tasks, warmup
@@ -24,11 +25,18 @@ def enabled():
     return settings.RECOMMENDER_AUTO_UPDATE
 
 
-@receiver(post_save, sender=ProductImage, dispatch_uid="recommender-image-saved")
-def image_saved(sender, instance, **kwargs):
-    """Queue the embedding of a saved photo (once the save is committed)."""
-    if enabled():
-        queue_on_commit(tasks.embed_images, [instance.pk])
+EMBED_TASK_PHOTOS = 64  # photos an embedding task takes: several workers share an import
+
+
+@receiver(photos_added, dispatch_uid="recommender-photos-added")
+def photos_stored(sender, image_ids, bulk, **kwargs):
+    """Queue the embedding of new photos (once they are committed), EMBED_TASK_PHOTOS a task. An
+    import whose tasks would run in-process (no workers) is left to embed_catalog, its next step
+    (README)."""
+    if not enabled() or (bulk and tasks_run_in_process()):
+        return
+    for photo_ids in chunked(image_ids, EMBED_TASK_PHOTOS):
+        queue_on_commit(tasks.embed_images, photo_ids)
 
 
 # Any sender: a proxy of ProductImage (models.PhotoEmbedding) sends its own class.

@@ -24,4 +24,3 @@ RECOMMENDER_PRELOAD = env.bool("RECOMMENDER_PRELOAD", False)
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"]["NAME"] = str(VAR_DIR / "test-db.sqlite3")
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30

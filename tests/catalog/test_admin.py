@@ -6,7 +6,8 @@ from django.urls import reverse
 from PIL import Image
 
 from catalog.models import Product, ProductImage
-from tests.factories import ProductFactory
+from catalog.signals import photos_added
+from tests.factories import ProductFactory, ProductImageFactory
 from tests.images import image_bytes
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +185,60 @@ def test_the_admin_opens_an_upload_with_the_shops_formats_only(
     Image.new("RGB", (40, 30)).save(tiff, "TIFF")
     response = admin_client.post(ADD_URL, product_form(upload(tiff.getvalue())))
     assert "not an image the shop accepts" in response.content.decode()
+
+
+def test_an_admin_upload_comes_in_through_the_one_way_in(admin_client):
+    announced = []
+
+    def receive(sender, image_ids, bulk, **kwargs):
+        announced.append((image_ids, bulk))
+
+    photos_added.connect(receive)
+    try:
+        admin_client.post(ADD_URL, product_form(upload(image_bytes())))
+    finally:
+        photos_added.disconnect(receive)
+    assert announced == [([ProductImage.objects.get().pk], False)]
+
+
+def change_form(product, primary, new_upload=None):
+    """POST data for a product's change page: its photos as they are, `primary` (a photo, or
+    "new") marked primary, and a new upload when given."""
+    images = list(product.images.order_by("position"))
+    data = product_form(**{"name": product.name})
+    data |= {"images-INITIAL_FORMS": str(len(images)), "images-TOTAL_FORMS": str(len(images))}
+    for number, image in enumerate(images):
+        data[f"images-{number}-id"] = str(image.pk)
+        data[f"images-{number}-product"] = str(product.pk)
+        data[f"images-{number}-position"] = str(number)
+        if image == primary:
+            data[f"images-{number}-is_primary"] = "on"
+    if new_upload is not None:
+        number = len(images)
+        data["images-TOTAL_FORMS"] = str(number + 1)
+        data[f"images-{number}-image"] = new_upload
+        data[f"images-{number}-position"] = str(number)
+        if primary == "new":
+            data[f"images-{number}-is_primary"] = "on"
+    return data
+
+
+def test_the_primary_photo_moves_to_another_stored_photo(admin_client):
+    first = ProductImageFactory()
+    second = ProductImageFactory(product=first.product)
+    url = reverse("admin:catalog_product_change", args=[first.product.pk])
+    response = admin_client.post(url, change_form(first.product, second))
+    assert response.status_code == 302, response.content.decode()
+    assert list(first.product.images.filter(is_primary=True)) == [second]
+
+
+def test_a_new_upload_can_take_the_primary_from_a_stored_photo(admin_client):
+    stored = ProductImageFactory()
+    product = stored.product
+    url = reverse("admin:catalog_product_change", args=[product.pk])
+    response = admin_client.post(
+        url, change_form(product, "new", upload(image_bytes(colour=(0, 90, 0))))
+    )
+    assert response.status_code == 302, response.content.decode()
+    assert product.images.count() == 2
+    assert product.images.get(is_primary=True) != stored

@@ -66,9 +66,11 @@ def row(external_id, **values):
     return base | values
 
 
-def test_imports_products_with_their_photo(tmp_path):
+def test_imports_products_with_their_photo(tmp_path, settings, django_capture_on_commit_callbacks):
+    settings.CATALOG_AUTO_THUMBNAILS = True
     rows = demo_rows(5)
-    report = catalog_import(path=make_folder(tmp_path, rows), progress=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = catalog_import(path=make_folder(tmp_path, rows), progress=False)
     assert (report.created, report.skipped) == (5, [])
     product = Product.objects.get(external_id=rows[0]["id"])
     assert product.name == rows[0]["productDisplayName"]
@@ -185,9 +187,7 @@ def test_an_interrupted_import_leaves_only_whole_products(tmp_path, media_root):
             catalog_import(path=folder, batch_size=3, progress=False)
     assert Product.objects.count() == 3
     assert not Product.objects.filter(images__isnull=True).exists()
-    assert (
-        len([path for path in media_root.rglob("*") if path.is_file()]) == 3 * 2
-    )  # photos and thumbnails
+    assert len([path for path in media_root.rglob("*") if path.is_file()]) == 3
 
     report = catalog_import(path=folder, batch_size=3, progress=False)
     assert (report.created, report.unchanged) == (3, 3)

@@ -5,12 +5,15 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 
+from catalog.images import check_image_upload
 from catalog.models import ProductImage
 from catalog.services import (
+    NewPhoto,
     image_thumbnail_make,
     product_delete,
     product_image_add,
     product_image_delete,
+    product_images_add,
 )
 from tests.factories import ProductFactory, ProductImageFactory
 from tests.images import image_bytes
@@ -48,6 +51,44 @@ def test_same_photo_twice_on_one_product_is_refused_and_nothing_is_stored(media_
         product_image_add(product=product, file=upload(content, "again.jpg"))
     assert product.images.count() == 1
     assert sorted(media_root.rglob("*")) == files_before
+
+
+def checked(content):
+    return check_image_upload(upload(content))
+
+
+def test_photos_of_several_products_are_added_at_once_with_one_primary_each():
+    first, second = ProductFactory.create_batch(2, image=None)
+    photos = [checked(image_bytes(colour=(n * 60, 10, 10))) for n in range(3)]
+    images = product_images_add(
+        photos=[NewPhoto(first, photos[0]), NewPhoto(first, photos[1]), NewPhoto(second, photos[2])]
+    )
+    assert [image.product for image in images] == [first, first, second]
+    assert [image.is_primary for image in images] == [True, False, True]
+    assert [image.position for image in images] == [0, 1, 0]
+
+
+def test_a_photo_given_twice_for_one_product_is_refused_and_nothing_is_stored(media_root):
+    product = ProductFactory(image=None)
+    photo = checked(image_bytes())
+    with pytest.raises(ValidationError) as refused:
+        product_images_add(photos=[NewPhoto(product, photo), NewPhoto(product, photo)])
+    assert refused.value.code == "duplicate_image"
+    assert not product.images.exists()
+    assert not [path for path in media_root.rglob("*") if path.is_file()]
+
+
+def test_the_files_of_a_failed_add_are_removed(media_root, monkeypatch):
+    product = ProductFactory(image=None)
+
+    def fail(*args, **kwargs):
+        raise IntegrityError("the database refused the rows")
+
+    monkeypatch.setattr(ProductImage.objects, "bulk_create", fail)
+    with pytest.raises(IntegrityError):
+        product_images_add(photos=[NewPhoto(product, checked(image_bytes()))])
+    assert not product.images.exists()
+    assert not [path for path in media_root.rglob("*") if path.is_file()]
 
 
 def test_same_photo_on_two_products_is_allowed():

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from catalog.models import ProductImage
+from catalog.services import image_thumbnail_make
 from recommender.embedding import fingerprint
 from recommender.models import ImageEmbedding, PhotoEmbedding
 from recommender.selectors import current_index
@@ -126,6 +127,7 @@ def test_dropping_vectors_keeps_the_photos_and_the_index_follows(catalogue, admi
 
 def test_a_photo_deleted_through_its_proxy_loses_its_files_and_its_vector(catalogue):
     photo = PhotoEmbedding.objects.get(pk=catalogue[0].primary_image.pk)
+    image_thumbnail_make(image=photo)
     names = [photo.image.name, photo.thumbnail.name]
     assert all(default_storage.exists(name) for name in names)
     photo.delete()

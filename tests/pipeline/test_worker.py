@@ -1,6 +1,7 @@
 """The async pipeline with real components: a redis-server and Celery worker processes
 that these tests start and stop (never the machine's shared Redis)."""
 
+import re
 import time
 
 import pytest
@@ -115,6 +116,17 @@ def test_an_uploaded_photo_shows_in_more_like_this_of_another_process(catalogue,
     )
     assert time.monotonic() - started < 30
     assert done_rows(newcomer.primary_image).count() == 1
+
+
+def test_an_import_is_embedded_by_the_workers_batch_by_batch(env, running_worker, tmp_path):
+    products = import_products(tmp_path / "catalogue", demo_rows()[:8], batch_size=4)
+    photo_ids = {product.primary_image.id for product in products}
+    wait_for(
+        lambda: photo_ids <= set(indexed_photo_ids()), 60, "the imported photos were not indexed"
+    )
+    log = running_worker.log()
+    assert len(re.findall(r"embed_images\[[^]]+\] received", log)) == 2  # one a batch
+    assert not re.search(r"catch_up\[[^]]+\] received", log)
 
 
 def test_deactivation_and_deletion_propagate(catalogue, running_worker):

@@ -23,10 +23,10 @@ def demo_rows():
     return [dict(row, price=str(10 * (number + 1))) for number, row in enumerate(rows)]
 
 
-def import_products(folder, rows):
-    """Import `rows` (with their demo photos) through the catalogue importer;
-    the products, in row order."""
-    report = catalog_import(path=make_folder(folder, rows), progress=False)
+def import_products(folder, rows, batch_size=500):
+    """Import `rows` (with their demo photos) through the catalogue importer, `batch_size` rows a
+    transaction; the products, in row order."""
+    report = catalog_import(path=make_folder(folder, rows), progress=False, batch_size=batch_size)
     assert report.skipped == []
     by_id = Product.objects.in_bulk([row["id"] for row in rows], field_name="external_id")
     return [by_id[row["id"]] for row in rows]
