@@ -9,8 +9,10 @@ file with 8-bit scalar quantisation (FaissIVFIndex) beyond APPROXIMATE_FROM vect
 (docs/benchmarks.md, "Index at scale").
 """
 
+import hashlib
 import math
 from abc import ABC, abstractmethod
+from pathlib import Path
 
 import faiss
 import numpy as np
@@ -19,7 +21,12 @@ from .files import write_atomically
 
 
 class CorruptIndex(Exception):
-    """An index file that cannot be read."""
+    """An index file that cannot be read, or whose content does not match its checksum."""
+
+
+# An index file: this line, the SHA-256 of the rest (32 bytes), then FAISS's serialised index.
+# The checksum finds damage FAISS cannot see: overwritten vectors read back as other vectors.
+FILE_HEADER = b"lookalike-index sha256\n"
 
 
 class VectorIndex(ABC):
@@ -124,9 +131,14 @@ class FaissIndex(VectorIndex):
         raise NotImplementedError
 
     def save(self, path):
-        """Write the index to path atomically (recommender.files.write_atomically)."""
+        """Write the index to path atomically (recommender.files.write_atomically), with the
+        checksum of its content (FILE_HEADER)."""
+        content = faiss.serialize_index(self.faiss_index).tobytes()
         write_atomically(
-            path, lambda temporary: faiss.serialize_index(self.faiss_index).tofile(temporary)
+            path,
+            lambda temporary: temporary.write_bytes(
+                FILE_HEADER + hashlib.sha256(content).digest() + content
+            ),
         )
 
     @classmethod
@@ -152,10 +164,23 @@ class FaissFlatIndex(FaissIndex):
         )
 
 
+def verified_content(path):
+    """The serialised index in the file at path, once its checksum is verified; raises
+    CorruptIndex for a file without FILE_HEADER or whose content does not match its checksum."""
+    data = Path(path).read_bytes()
+    checksum_end = len(FILE_HEADER) + hashlib.sha256().digest_size
+    if not data.startswith(FILE_HEADER) or len(data) < checksum_end:
+        raise CorruptIndex(f"{path}: not an index file of this shop (no checksum)")
+    checksum, content = data[len(FILE_HEADER) : checksum_end], data[checksum_end:]
+    if hashlib.sha256(content).digest() != checksum:
+        raise CorruptIndex(f"{path}: its content does not match its checksum (damaged)")
+    return content
+
+
 def load_index(path):
     """The index written at path, as whichever class wrote it (exact or approximate); raises
-    CorruptIndex for an unreadable file."""
-    data = np.fromfile(path, dtype=np.uint8)
+    CorruptIndex for a file that is damaged (verified_content) or cannot be read."""
+    data = np.frombuffer(verified_content(path), dtype=np.uint8)
     try:
         faiss_index = faiss.deserialize_index(data)
     except RuntimeError as error:

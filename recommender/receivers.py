@@ -18,6 +18,7 @@ from fashionsite.celery import queue_on_commit, tasks_run_in_process
 from fashionsite.signals import server_starting
 
 from . import tasks, warmup
+from .signals import index_damaged
 
 
 def enabled():
@@ -75,3 +76,10 @@ def server_started(sender, **kwargs):
     (RECOMMENDER_PRELOAD)."""
     if settings.RECOMMENDER_PRELOAD:
         warmup.warm_up()
+
+
+@receiver(index_damaged, dispatch_uid="recommender-index-damaged")
+def rebuild_damaged_index(sender, fingerprint, version, **kwargs):
+    """Queue the rebuild of an index whose newest file is damaged (snapshots.LoadedIndex); with
+    tasks run in-process, it is rebuilt here and now."""
+    queue_on_commit(tasks.rebuild_index, fingerprint)

@@ -1,9 +1,9 @@
 """Reads of the recommender: "more like this", search by photo, the live index and the pipeline's
 state.
 
-No read writes but one, explicitly: a missing or unreadable index is rebuilt by
-services.index_restore (current_index) until the data-safety work decides what a reader
-does without an index.
+No read writes but one, explicitly: with tasks run in-process (no workers), an index that is
+missing or unreadable is rebuilt and published by services.index_restore (current_index);
+with workers, a reader only queues that rebuild.
 """
 
 import functools
@@ -20,13 +20,13 @@ from more_itertools import chunked
 from catalog.images import check_image_upload
 from catalog.models import Product, ProductImage
 from catalog.selectors import CatalogueFilters
+from fashionsite.celery import queue_on_commit, tasks_run_in_process
 
-from . import kept_photos, services, snapshots
+from . import kept_photos, services, snapshots, tasks
 from .backbones import choose_backbone
 from .embedding import embed_photo_query, fingerprint
 from .expansion import expanded_queries, expansion_neighbours
 from .floors import relevance_floors
-from .index import CorruptIndex
 from .kinds import KINDS, OTHER, kind_head
 from .models import ImageEmbedding, PhotoEmbedding
 
@@ -256,19 +256,35 @@ def stored_vector(image_ids):
 
 
 def current_index(model_fingerprint):
-    """This process's copy of the newest index (snapshots.loaded_index). A missing or corrupt
-    index file is rebuilt from the stored vectors and published: a write, done by
-    services.index_restore."""
-    try:
-        index = snapshots.loaded_index(model_fingerprint)
-    except CorruptIndex:
-        logger.warning(
-            "Index file of %s is corrupt; rebuilding it from the database", model_fingerprint
-        )
-        index = None
-    return (
-        index if index is not None else services.index_restore(model_fingerprint=model_fingerprint)
-    )
+    """This process's copy of the newest good index (snapshots.loaded_index: a damaged newer file
+    is passed over and its rebuild queued). With no file to read, none published yet or every
+    one damaged: where tasks run in-process, it is rebuilt and published here
+    (services.index_restore); with workers, a rebuild is queued for them and this process
+    searches an index of the stored vectors of its own meanwhile (stand_in_index)."""
+    index = snapshots.loaded_index(model_fingerprint)
+    if index is not None:
+        return index
+    if tasks_run_in_process():
+        return services.index_restore(model_fingerprint=model_fingerprint)
+    return stand_in_index(model_fingerprint)
+
+
+STAND_IN_SECONDS = (
+    60  # a stand-in index is kept this long, then made (and its rebuild queued) again
+)
+_stand_ins = {}  # fingerprint -> (time.monotonic() when made, index)
+
+
+def stand_in_index(model_fingerprint):
+    """An index of the stored vectors, made in this process for its searches while a worker
+    rebuilds the published one (queued here, at most once every STAND_IN_SECONDS)."""
+    made, index = _stand_ins.get(model_fingerprint, (None, None))
+    if made is None or time.monotonic() - made > STAND_IN_SECONDS:
+        logger.warning("No readable index of %s: a rebuild is queued", model_fingerprint)
+        queue_on_commit(tasks.rebuild_index, model_fingerprint)
+        index = services.index_from_database(model_fingerprint)
+        _stand_ins[model_fingerprint] = (time.monotonic(), index)
+    return index
 
 
 def expanded_query(vector, own_photos):

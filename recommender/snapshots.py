@@ -2,10 +2,13 @@
 
 Writers publish a new version (atomic write, then the older files are pruned) under a
 file lock; readers load the newest version and look for a newer one at most once a
-second, each process keeping its copy (`loaded_index`). The files are derived data: any of
-them can be deleted and rebuilt.
+second, each process keeping its copy (`loaded_index`). A reader that finds the newest file
+damaged (its checksum, recommender.index) keeps the last good version and sends
+`index_damaged` (a rebuild is queued). The files are derived data: any of them can be deleted
+and rebuilt.
 """
 
+import logging
 import re
 import time
 from pathlib import Path
@@ -14,6 +17,9 @@ from django.conf import settings
 from filelock import FileLock
 
 from .index import CorruptIndex, load_index
+from .signals import index_damaged
+
+logger = logging.getLogger(__name__)
 
 VERSION_FILE = re.compile(r"^v(\d{8})\.faiss$")
 KEEP_VERSIONS = 2  # a reader that just listed the folder can still open the previous file
@@ -77,7 +83,7 @@ def holds_exactly(fingerprint, image_ids):
 
 
 class LoadedIndex:
-    """A reader's copy of the newest snapshot, reloaded when a newer version appears."""
+    """A reader's copy of the newest good snapshot, reloaded when a newer version appears."""
 
     CHECK_EVERY_SECONDS = 1.0
 
@@ -86,9 +92,10 @@ class LoadedIndex:
         self.version = 0
         self.index = None
         self.checked_at = 0.0
+        self.damaged = set()  # versions whose file was found damaged: not read again
 
     def newest(self, force=False):
-        """The newest published index, or None when there is none yet."""
+        """The newest good published index, or None when there is none."""
         now = time.monotonic()
         if force or self.index is None or now - self.checked_at >= self.CHECK_EVERY_SECONDS:
             self.checked_at = now
@@ -96,25 +103,32 @@ class LoadedIndex:
         return self.index
 
     def load_if_changed(self):
-        """Load the newest version when it is not the one held; raises CorruptIndex for a file
-        that cannot be read."""
-        # "Changed", not "newer": deleted snapshot files are rebuilt from version 1 again.
-        for _ in range(3):
-            version, path = latest_version(self.fingerprint)
-            if path is None or version == self.version:
+        """Load the newest version when it is not the one held. A damaged file is logged and
+        announced (index_damaged) once, and the last good version is kept: the one held, or,
+        for a reader that holds none, the newest older file that reads."""
+        for version, path in reversed(versions(self.fingerprint)):
+            if version == self.version:
                 return
+            if version in self.damaged:
+                continue
             try:
                 self.index, self.version = load_index(path), version
                 return
             except FileNotFoundError:
-                continue  # pruned by a writer between listing and opening: list again
+                continue  # pruned by a writer between listing and opening
+            except CorruptIndex as error:
+                self.damaged.add(version)
+                logger.error("Index %s v%s is damaged: %s", self.fingerprint, version, error)
+                index_damaged.send(LoadedIndex, fingerprint=self.fingerprint, version=version)
+                if self.index is not None:
+                    return
 
 
 _readers = {}  # fingerprint -> this process's LoadedIndex
 
 
 def loaded_index(fingerprint, force=False):
-    """This process's copy of the newest published index, reloaded when a newer version appears
-    (looked for at most once a second, or now with `force`); None when none is published.
-    Raises CorruptIndex for a file that cannot be read."""
+    """This process's copy of the newest good published index, reloaded when a newer version
+    appears (looked for at most once a second, or now with `force`); None when no published file
+    can be read (LoadedIndex.load_if_changed)."""
     return _readers.setdefault(fingerprint, LoadedIndex(fingerprint)).newest(force)

@@ -37,9 +37,10 @@ def refresh_index(image_ids):
 
 
 @shared_task(**RETRY)
-def rebuild_index():
-    """Rebuild the index from the stored vectors and publish it (the admin's action)."""
-    return services.index_rebuild()
+def rebuild_index(model_fingerprint=None):
+    """Rebuild the index of `model_fingerprint` (default: the current model's) from the stored
+    vectors and publish it: the admin's action, and a reader's that found none it could read."""
+    return services.index_rebuild(model_fingerprint=model_fingerprint)
 
 
 @shared_task(**RETRY)

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recommender import backbones, embedding, services, snapshots
+from recommender import backbones, embedding, selectors, services, snapshots
 from recommender.services import embeddings_update, index_rebuild
 from tests.recommender.helpers import demo_rows, import_products
 
@@ -37,8 +37,10 @@ def recommender_settings(settings, tmp_path, monkeypatch):
     monkeypatch.setattr(snapshots.LoadedIndex, "CHECK_EVERY_SECONDS", 0.0)
     backbones.choose_backbone.cache_clear()
     snapshots._readers.clear()
+    selectors._stand_ins.clear()
     yield
     snapshots._readers.clear()
+    selectors._stand_ins.clear()
     backbones.choose_backbone.cache_clear()
 
 
