@@ -6,24 +6,37 @@ import threading
 import uuid
 from pathlib import Path
 
+# Files other processes read: web processes may run as another user of the writer's group.
+READABLE_FILE, READABLE_FOLDER = 0o644, 0o755
+
 
 def write_atomically(path, write):
     """Call write(temporary path) to write a file, then fsync it and rename it to `path`: a
     reader sees the old file or the new one, never half of one, and a crash leaves no partial
-    file under `path`. The temporary file is removed when `write` raises. The file gets the
-    process's umask like any other (0644 under 022), so a web process running as another user
-    can read it. Returns `path`."""
+    file under `path`. The temporary file is removed when `write` raises. Whatever the
+    process's umask, the file is readable by the group and others (READABLE_FILE), and so are
+    the folders it creates (READABLE_FOLDER). Returns `path`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         write(temporary)
+        temporary.chmod(READABLE_FILE)
         with open(temporary, "rb") as written:
             os.fsync(written.fileno())
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
     return path
+
+
+def make_folder(folder):
+    """Create `folder` and its missing parents, each readable and searchable by all
+    (READABLE_FOLDER) whatever the umask; existing folders are left as they are."""
+    missing = [parent for parent in (folder, *folder.parents) if not parent.exists()]
+    folder.mkdir(parents=True, exist_ok=True)
+    for created in missing:
+        created.chmod(READABLE_FOLDER)
 
 
 class LoadedFiles:

@@ -1,8 +1,9 @@
 """Versioned index files: `<RECOMMENDER_INDEX_DIR>/<fingerprint>/v<version>.faiss`.
 
-Writers publish a new version (atomic write, then the older files are pruned) under a
-file lock; readers load the newest version and look for a newer one at most once a
-second, each process keeping its copy (`loaded_index`). A reader that finds the newest file
+Writers publish a new version (atomic write, then the older files are pruned) under a lock
+(a Redis lock across machines, a file lock on one: writer_lock); readers load the newest
+version and look for a newer one at most once a second, each process keeping its copy
+(`loaded_index`). A reader that finds the newest file
 damaged (its checksum, recommender.index) keeps the last good version and sends
 `index_damaged` (a rebuild is queued). The files are derived data: any of them can be deleted
 and rebuilt.
@@ -11,8 +12,10 @@ and rebuilt.
 import logging
 import re
 import time
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import redis
 from django.conf import settings
 from filelock import FileLock
 
@@ -50,10 +53,31 @@ def latest_version(fingerprint):
     return found[-1] if found else (0, None)
 
 
+# A writer holding the Redis lock longer than this (a killed process) loses it.
+REDIS_LOCK_SECONDS = 600
+
+
+@contextmanager
 def writer_lock(fingerprint):
-    """Serialise writers of one fingerprint's index (other processes
-    included): a context manager."""
-    return FileLock(snapshot_dir(fingerprint) / ".lock")
+    """Serialise the writers of one fingerprint's index, on every machine: a context manager.
+    With Redis (REDIS_URL), a Redis lock, which holds across machines; and, unless
+    RECOMMENDER_INDEX_FILE_LOCK is off, a file lock in the index folder, which is enough on one
+    machine (file locks on a network file system are not reliable). Raises
+    redis.exceptions.LockError when the Redis lock cannot be had in REDIS_LOCK_SECONDS."""
+    with ExitStack() as locks:
+        if settings.REDIS_URL:
+            client = redis.Redis.from_url(settings.REDIS_URL)
+            locks.callback(client.close)
+            locks.enter_context(
+                client.lock(
+                    f"lookalike:index-writer:{snapshot_dir(fingerprint).name}",
+                    timeout=REDIS_LOCK_SECONDS,
+                    blocking_timeout=REDIS_LOCK_SECONDS,
+                )
+            )
+        if settings.RECOMMENDER_INDEX_FILE_LOCK:
+            locks.enter_context(FileLock(snapshot_dir(fingerprint) / ".lock"))
+        yield
 
 
 def publish(fingerprint, index):

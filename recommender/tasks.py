@@ -8,10 +8,13 @@ acknowledged late (a killed worker's task is delivered again) and retry transien
 
 from celery import shared_task
 from django.db import DatabaseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import LockError
 
 from . import services
 
-TRANSIENT = (DatabaseError, ConnectionError, TimeoutError)
+# LockError: the index writers' Redis lock (snapshots.writer_lock) was not had in time.
+TRANSIENT = (DatabaseError, ConnectionError, TimeoutError, RedisConnectionError, LockError)
 RETRY = {
     "autoretry_for": TRANSIENT,
     "retry_backoff": 2,

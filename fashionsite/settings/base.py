@@ -283,6 +283,10 @@ RECOMMENDER_DEVICE = env.str("RECOMMENDER_DEVICE", "")  # empty: cuda when prese
 RECOMMENDER_RUNTIME = env.str("RECOMMENDER_RUNTIME", "auto")
 RECOMMENDER_MODEL_DIR = env.path("RECOMMENDER_MODEL_DIR", VAR_DIR / "models")
 RECOMMENDER_INDEX_DIR = env.path("RECOMMENDER_INDEX_DIR", VAR_DIR / "index")
+# Index writers take a file lock in RECOMMENDER_INDEX_DIR, and with REDIS_URL a Redis lock too
+# (recommender.snapshots.writer_lock). Turn the file lock off where the folder is a network
+# mount shared by several machines: the Redis lock serialises them.
+RECOMMENDER_INDEX_FILE_LOCK = env.bool("RECOMMENDER_INDEX_FILE_LOCK", True)
 # Embed new photos and update the index when the catalogue changes (tasks on commit).
 RECOMMENDER_AUTO_UPDATE = env.bool("RECOMMENDER_AUTO_UPDATE", True)
 # Photos the periodic catch-up task embeds per run (bulk imports are embedded by

@@ -4,6 +4,7 @@ that these tests start and stop (never the machine's shared Redis)."""
 import re
 import time
 
+import numpy as np
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,10 +13,12 @@ from django.db import connection
 from catalog.models import Product
 from catalog.services import product_image_add
 from fashionsite.celery import app as celery_app
-from recommender import tasks
-from recommender.embedding import fingerprint
+from recommender import snapshots, tasks
+from recommender.embedding import fingerprint, vector_model
+from recommender.index import build_index
 from recommender.models import ImageEmbedding
 from recommender.selectors import current_index, similar_products
+from recommender.services import embeddings_update
 from tests.pipeline.processes import RedisServer, beat, wait_for, worker
 from tests.recommender.helpers import demo_rows, import_products
 
@@ -127,6 +130,40 @@ def test_an_import_is_embedded_by_the_workers_batch_by_batch(env, running_worker
     log = running_worker.log()
     assert len(re.findall(r"embed_images\[[^]]+\] received", log)) == 2  # one a batch
     assert not re.search(r"catch_up\[[^]]+\] received", log)
+
+
+def refreshes(machine):
+    """How many index refreshes a worker has finished."""
+    return len(re.findall(r"refresh_index\[[^]]+\] succeeded", machine.log()))
+
+
+def test_two_workers_without_file_locks_lose_no_index_update(env, tmp_path):
+    """Index writers on two machines share no file lock: the Redis lock serialises them."""
+    settings.RECOMMENDER_AUTO_UPDATE = False
+    products = import_products(tmp_path / "catalogue", demo_rows())
+    embeddings_update()
+    model = fingerprint()
+    with snapshots.writer_lock(model):
+        snapshots.publish(model, build_index(vector_model().size, [], np.zeros((0, 1))))
+    machines = [worker(env | {"RECOMMENDER_INDEX_FILE_LOCK": "false"}, name) for name in "ab"]
+    for machine in machines:
+        machine.start().wait_for_log("ready.")
+    try:
+        photo_ids = [product.primary_image.id for product in products]
+        for photo_id in photo_ids:  # one refresh a photo: each reads, adds one, publishes
+            tasks.refresh_index.delay([photo_id])
+        wait_for(
+            lambda: (
+                all("refresh_index" in machine.log() for machine in machines)
+                and sum(m.log().count("refresh_index") for m in machines) >= 2 * len(photo_ids)
+            ),
+            60,
+            "the workers did not run every refresh",
+        )
+    finally:
+        for machine in machines:
+            machine.stop()
+    assert sorted(snapshots.load_latest(model).ids().tolist()) == sorted(photo_ids)
 
 
 def test_deactivation_and_deletion_propagate(catalogue, running_worker):

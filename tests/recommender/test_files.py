@@ -27,15 +27,19 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary_file(tmp_path
     assert os.listdir(tmp_path) == ["model.onnx"]
 
 
-def test_the_file_gets_the_umasks_permissions_so_other_users_processes_can_read_it(tmp_path):
-    umask = os.umask(0o022)
+def test_the_file_and_its_new_folders_are_group_readable_under_a_strict_umask(tmp_path):
+    umask = os.umask(0o077)  # what a hardened service account has: files 0600, folders 0700
     try:
         path = write_atomically(
-            tmp_path / "v1.faiss", lambda temporary: temporary.write_bytes(b"x")
+            tmp_path / "index" / "model" / "v1.faiss", lambda temporary: temporary.write_bytes(b"x")
         )
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644
+    assert [folder.stat().st_mode & 0o777 for folder in (path.parent, path.parent.parent)] == [
+        0o755,
+        0o755,
+    ]
 
 
 def test_a_loaded_file_is_read_once_and_again_when_it_changes(tmp_path):
