@@ -12,8 +12,11 @@ import os
 from django.conf import settings
 from django.core.asgi import get_asgi_application
 
+from fashionsite.checks import stop_unless_ready
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fashionsite.settings.base")
 django_application = get_asgi_application()
+stop_unless_ready()  # a server does not start without what it needs (fashionsite.checks)
 
 END_OF_BODY = {"type": "http.request", "body": b"", "more_body": False}
 

@@ -13,10 +13,12 @@ import threading
 
 from django.core.wsgi import get_wsgi_application
 
+from fashionsite.checks import stop_unless_ready
 from fashionsite.signals import server_starting
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fashionsite.settings.base")
 application = get_wsgi_application()
+stop_unless_ready()  # a server does not start without what it needs (fashionsite.checks)
 threading.Thread(
     target=server_starting.send, args=(__name__,), name="server-starting", daemon=True
 ).start()

@@ -6,4 +6,4 @@ class RecommenderConfig(AppConfig):
     verbose_name = "Recommender"
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects the receivers)
+        from . import checks, receivers  # noqa: F401  (registers the checks, connects the receivers)

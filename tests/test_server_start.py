@@ -46,12 +46,12 @@ def shop_var(tmp_path_factory):
     return var_dir
 
 
-def manage(var_dir, *command, python_options=()):
-    """Run manage.py `command` in a subprocess; its standard error."""
+def manage(var_dir, *command, python_options=(), extra_env=None):
+    """Run manage.py `command` in a subprocess (with `extra_env` set too); its standard error."""
     return subprocess.run(
         [PYTHON, *python_options, "manage.py", *command],
         cwd=REPO,
-        env=shop_environment(var_dir),
+        env=shop_environment(var_dir) | (extra_env or {}),
         check=True,
         capture_output=True,
         text=True,
