@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
 from .forms import ProductImageForm, ProductImageFormSet
@@ -105,17 +106,21 @@ class ProductAdmin(admin.ModelAdmin):
         new = [
             image_form for image_form in formset.forms if image_form.instance in formset.new_objects
         ]
-        product_images_add(
-            photos=[
-                NewPhoto(
-                    form.instance,
-                    image_form.checked,
-                    make_primary=image_form.cleaned_data["is_primary"],
-                    position=image_form.cleaned_data["position"],
-                )
-                for image_form in new
-            ]
-        )
+        photos = [
+            NewPhoto(
+                form.instance,
+                image_form.checked,
+                make_primary=image_form.cleaned_data["is_primary"],
+                position=image_form.cleaned_data["position"],
+            )
+            for image_form in new
+        ]
+        try:
+            product_images_add(photos=photos)
+        except ValidationError as error:  # another admin added the same photo a moment ago
+            self.message_user(
+                request, f"New photos not added: {' '.join(error.messages)}", messages.WARNING
+            )
 
     def save_related(self, request, form, formsets, change):
         """Save the images, then make the first one primary when none is."""

@@ -242,3 +242,17 @@ def test_a_new_upload_can_take_the_primary_from_a_stored_photo(admin_client):
     assert response.status_code == 302, response.content.decode()
     assert product.images.count() == 2
     assert product.images.get(is_primary=True) != stored
+
+
+def test_a_photo_another_admin_just_added_is_reported_not_a_500(admin_client):
+    stored = ProductImageFactory()
+    product = stored.product
+    # A change page opened before the other admin's save: it does not list the stored photo.
+    data = product_form(upload(stored.image.read()), name=product.name)
+    url = reverse("admin:catalog_product_change", args=[product.pk])
+    response = admin_client.post(url, data, follow=True)
+    assert response.status_code == 200
+    assert "New photos not added: This product already has this exact image." in (
+        response.content.decode()
+    )
+    assert list(product.images.all()) == [stored]
