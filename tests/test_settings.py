@@ -85,19 +85,21 @@ def test_environment_overrides_the_defaults(tmp_path):
 
 
 def test_production_settings_pass_the_deploy_check(tmp_path):
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "fashionsite.settings.production",
+        "VAR_DIR": str(tmp_path),
+        "SECRET_KEY": "x7!kq2#vd9-ZP4mW0sLr8TtYh3uJb6NcEaGf1oQi5RyXeK_jM-8vBn",
+        "ALLOWED_HOSTS": "shop.example.com",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "collectstatic", "--noinput"], cwd=REPO, env=env, check=True)
     result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        [*manage, "check", "--deploy", "--fail-level", "WARNING"],
         cwd=REPO,
         capture_output=True,
         text=True,
-        env=os.environ
-        | {
-            "DJANGO_SETTINGS_MODULE": "fashionsite.settings.production",
-            "VAR_DIR": str(tmp_path),
-            "SECRET_KEY": "x7!kq2#vd9-ZP4mW0sLr8TtYh3uJb6NcEaGf1oQi5RyXeK_jM-8vBn",
-            "ALLOWED_HOSTS": "shop.example.com",
-            "REDIS_URL": "redis://127.0.0.1:6379/0",
-        },
+        env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
