@@ -6,7 +6,10 @@ from .forms import ProductImageForm, ProductImageFormSet
 from .models import Product, ProductImage
 from .services import (
     NewPhoto,
+    files_deleted_on_failure,
     product_ensure_primary_image,
+    product_image_delete,
+    product_image_save,
     product_images_add,
     products_set_active,
 )
@@ -92,6 +95,11 @@ class ProductAdmin(admin.ModelAdmin):
         """A 60 px preview of the product's primary photo."""
         return image_preview(product.primary_image, 60)
 
+    def changeform_view(self, *args, **kwargs):
+        """The add and change pages, whose photo files go when their transaction fails."""
+        with files_deleted_on_failure():
+            return super().changeform_view(*args, **kwargs)
+
     def save_formset(self, request, form, formset, change):
         """Save the photos' edits and deletions; new photos go in through
         catalog.services.product_images_add, the one way in for a photo."""
@@ -99,10 +107,10 @@ class ProductAdmin(admin.ModelAdmin):
             return super().save_formset(request, form, formset, change)
         formset.save(commit=False)
         for image in formset.deleted_objects:
-            image.delete()
+            product_image_delete(image=image)
         # A photo stops being primary before another one becomes it (one primary at a time).
         for image, _ in sorted(formset.changed_objects, key=lambda change: change[0].is_primary):
-            image.save()
+            product_image_save(image=image)
         new = [
             image_form for image_form in formset.forms if image_form.instance in formset.new_objects
         ]

@@ -1,6 +1,8 @@
 """Writes to the catalogue. Views, the admin, commands and the API call these."""
 
 from collections import Counter, defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -39,6 +41,28 @@ def product_image_add(*, product, file, make_primary=False):
     return product_images_add(photos=[NewPhoto(product, checked, make_primary)])[0]
 
 
+# The files product_images_add stored inside files_deleted_on_failure's block, when one is open.
+_stored_files = ContextVar("stored_files", default=None)
+
+
+@contextmanager
+def files_deleted_on_failure():
+    """Delete the photo files product_images_add stores inside this block when the block raises.
+    Put it around the outermost transaction of a write that adds photos (an import batch, an
+    admin save), so that files of a transaction rolled back after the photos were added, at its
+    commit included, are removed too."""
+    stored = []
+    token = _stored_files.set(stored)
+    try:
+        yield
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise
+    finally:
+        _stored_files.reset(token)
+
+
 def product_images_add(*, photos, bulk=False):
     """Store new photos of products (a list of NewPhoto) and return their ProductImages, in order.
     The one way a photo enters the catalogue: the API, the admin and the importer (bulk=True) all
@@ -49,7 +73,8 @@ def product_images_add(*, photos, bulk=False):
     to one product at once are serialised and the second sees the first's photos. A photo
     becomes primary when asked, or when its product has no primary photo yet. Files are stored
     under content-addressed names (an identical file already there is reused); the ones written
-    are deleted again when the transaction fails. Raises ValidationError (code duplicate_image),
+    are deleted again when the transaction fails, or when a transaction around it does, inside
+    files_deleted_on_failure. Raises ValidationError (code duplicate_image),
     storing nothing, when a product already has one of the photos or is given one twice."""
     written_files = []
     try:
@@ -62,13 +87,27 @@ def product_images_add(*, photos, bulk=False):
         for name in written_files:
             default_storage.delete(name)
         raise
+    if _stored_files.get() is not None:
+        _stored_files.get().extend(written_files)
     return images
+
+
+def lock_products(product_ids):
+    """Lock these products' rows until the transaction ends (SELECT ... FOR UPDATE, in id order
+    so that two writers never wait on each other; on SQLite the transaction already holds the
+    database's write lock). Every write of a product's photos takes it first."""
+    list(
+        Product.objects.select_for_update()
+        .filter(pk__in=sorted(product_ids))
+        .order_by("pk")
+        .values_list("pk")
+    )
 
 
 def store_new_photos(photos, written_files):
     """product_images_add's writes, inside its transaction."""
-    product_ids = sorted({photo.product.pk for photo in photos})
-    list(Product.objects.select_for_update().filter(pk__in=product_ids).values_list("pk"))
+    product_ids = {photo.product.pk for photo in photos}
+    lock_products(product_ids)
     hashes, counts, primaries = defaultdict(set), Counter(), set()
     for product_id, sha256, is_primary in ProductImage.objects.filter(
         product_id__in=product_ids
@@ -153,8 +192,20 @@ def product_delete(*, product):
 @transaction.atomic
 def product_image_delete(*, image):
     """Delete one image; when it was the primary, the product's first remaining image takes over."""
+    lock_products([image.product_id])
     image.delete()
     product_ensure_primary_image(product=image.product)
+
+
+@transaction.atomic
+def product_image_save(*, image):
+    """Save an edit of a stored image (primary, position). An image saved primary takes over
+    from the product's current primary, whatever another writer made primary meanwhile."""
+    lock_products([image.product_id])
+    if image.is_primary:
+        image.product.images.filter(is_primary=True).exclude(pk=image.pk).update(is_primary=False)
+    image.save()
+    return image
 
 
 def photo_files_delete(names, *, storage):
@@ -215,7 +266,8 @@ def catalog_import(*, path, limit=None, batch_size=500, progress=True, encoding=
 
 def import_batch(batch, report):
     """Read and check the photos of a batch of Rows, then write the rows with a usable photo in
-    one transaction (write_batch); rows whose photo is missing or unusable go to the report."""
+    one transaction (write_batch), whose stored files are deleted if it fails; rows whose photo
+    is missing or unusable go to the report."""
     photos = {}
     good_rows = []
     for row in batch:
@@ -224,7 +276,7 @@ def import_batch(batch, report):
             good_rows.append(row)
         except BadRow as error:
             report.skipped.append((row.line, str(error)))
-    with transaction.atomic():
+    with files_deleted_on_failure(), transaction.atomic():
         write_batch(good_rows, photos, report)
 
 

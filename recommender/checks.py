@@ -16,9 +16,13 @@ from .backbones import BackboneUnavailable, choose_backbone
 def index_folder_writable(app_configs, **kwargs):
     """RECOMMENDER_INDEX_DIR, or the folder it would be created in, can be written."""
     folder = Path(settings.RECOMMENDER_INDEX_DIR)
-    existing = next(path for path in (folder, *folder.parents) if path.exists())
-    if existing.is_dir() and os.access(existing, os.W_OK | os.X_OK):
-        return []
+    try:
+        existing = next(path for path in (folder, *folder.parents) if path.exists())
+    except PermissionError as error:  # a folder on the way cannot be entered
+        existing = Path(error.filename or folder)
+    else:
+        if existing.is_dir() and os.access(existing, os.W_OK | os.X_OK):
+            return []
     return [
         Warning(
             f"The index folder {folder} cannot be written ({existing} is not a writable folder).",

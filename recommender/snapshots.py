@@ -18,7 +18,9 @@ from pathlib import Path
 import redis
 from django.conf import settings
 from filelock import FileLock
+from redis.exceptions import LockError, LockNotOwnedError
 
+from .files import make_folder
 from .index import CorruptIndex, load_index
 from .signals import index_damaged
 
@@ -60,24 +62,36 @@ REDIS_LOCK_SECONDS = 600
 @contextmanager
 def writer_lock(fingerprint):
     """Serialise the writers of one fingerprint's index, on every machine: a context manager.
-    With Redis (REDIS_URL), a Redis lock, which holds across machines; and, unless
-    RECOMMENDER_INDEX_FILE_LOCK is off, a file lock in the index folder, which is enough on one
-    machine (file locks on a network file system are not reliable). Raises
+    With Redis (REDIS_URL), a Redis lock, which holds across machines; and a file lock in the
+    index folder, which is enough on one machine, unless RECOMMENDER_INDEX_FILE_LOCK is off
+    (file locks on a network file system are not reliable) and Redis serialises. Raises
     redis.exceptions.LockError when the Redis lock cannot be had in REDIS_LOCK_SECONDS."""
+    folder = snapshot_dir(fingerprint)
+    make_folder(folder)  # readable by all: the file lock would create it with the umask
     with ExitStack() as locks:
         if settings.REDIS_URL:
-            client = redis.Redis.from_url(settings.REDIS_URL)
-            locks.callback(client.close)
-            locks.enter_context(
-                client.lock(
-                    f"lookalike:index-writer:{snapshot_dir(fingerprint).name}",
-                    timeout=REDIS_LOCK_SECONDS,
-                    blocking_timeout=REDIS_LOCK_SECONDS,
-                )
-            )
-        if settings.RECOMMENDER_INDEX_FILE_LOCK:
-            locks.enter_context(FileLock(snapshot_dir(fingerprint) / ".lock"))
+            locks.enter_context(redis_lock(f"lookalike:index-writer:{folder.name}"))
+        if settings.RECOMMENDER_INDEX_FILE_LOCK or not settings.REDIS_URL:
+            locks.enter_context(FileLock(folder / ".lock"))
         yield
+
+
+@contextmanager
+def redis_lock(name):
+    """Hold the Redis lock `name`, for REDIS_LOCK_SECONDS at most (a killed holder's lock
+    expires). A holder that outlived it has done its write: that is logged, not raised."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    lock = client.lock(name, timeout=REDIS_LOCK_SECONDS, blocking_timeout=REDIS_LOCK_SECONDS)
+    try:
+        if not lock.acquire():
+            raise LockError(f"{name}: not had in {REDIS_LOCK_SECONDS} s")
+        yield
+        try:
+            lock.release()
+        except LockNotOwnedError:
+            logger.warning("%s was held past %s s and had expired", name, REDIS_LOCK_SECONDS)
+    finally:
+        client.close()
 
 
 def publish(fingerprint, index):
@@ -116,7 +130,7 @@ class LoadedIndex:
         self.version = 0
         self.index = None
         self.checked_at = 0.0
-        self.damaged = set()  # versions whose file was found damaged: not read again
+        self.damaged = set()  # (version, modification time) of files found damaged: not read again
 
     def newest(self, force=False):
         """The newest good published index, or None when there is none."""
@@ -133,15 +147,16 @@ class LoadedIndex:
         for version, path in reversed(versions(self.fingerprint)):
             if version == self.version:
                 return
-            if version in self.damaged:
-                continue
             try:
+                stamp = (version, path.stat().st_mtime_ns)
+                if stamp in self.damaged:
+                    continue
                 self.index, self.version = load_index(path), version
                 return
             except FileNotFoundError:
                 continue  # pruned by a writer between listing and opening
             except CorruptIndex as error:
-                self.damaged.add(version)
+                self.damaged.add(stamp)
                 logger.error("Index %s v%s is damaged: %s", self.fingerprint, version, error)
                 index_damaged.send(LoadedIndex, fingerprint=self.fingerprint, version=version)
                 if self.index is not None:

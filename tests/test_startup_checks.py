@@ -82,3 +82,8 @@ def test_without_collectstatic_migrate_runs_and_a_server_does_not_start(tmp_path
     )
     assert started.returncode != 0
     assert "No static files manifest" in started.stdout + started.stderr
+
+
+def test_a_silenced_check_does_not_stop_a_server(production_static, settings):
+    settings.SILENCED_SYSTEM_CHECKS = ["storefront.W001"]
+    stop_unless_ready()

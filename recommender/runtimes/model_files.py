@@ -11,7 +11,7 @@ from django.conf import settings
 from filelock import FileLock
 from more_itertools import chunked
 
-from ..files import write_atomically
+from ..files import make_folder, write_atomically
 from ..preprocessing import INPUT_SIZE, PREPROCESSING_VERSION, network_input, read_photos, squares
 
 logger = logging.getLogger(__name__)
@@ -177,6 +177,7 @@ def model_file(backbone, backbone_choice, runtime):
     path = model_path(backbone_choice, runtime)
     if path.is_file():
         return path
+    make_folder(path.parent)  # readable by all: the file lock would create it with the umask
     with FileLock(path.with_suffix(".lock")):
         if not path.is_file():
             if is_int8(runtime):

@@ -256,3 +256,15 @@ def test_a_photo_another_admin_just_added_is_reported_not_a_500(admin_client):
         response.content.decode()
     )
     assert list(product.images.all()) == [stored]
+
+
+def test_a_primary_chosen_on_a_stale_page_takes_over_from_one_added_meanwhile(admin_client):
+    first = ProductImageFactory()
+    product = first.product
+    second = ProductImageFactory(product=product)
+    data = change_form(product, second)  # the page lists two photos; the admin marks the second
+    ProductImageFactory(product=product, make_primary=True)  # the API adds a primary meanwhile
+    url = reverse("admin:catalog_product_change", args=[product.pk])
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()
+    assert list(product.images.filter(is_primary=True)) == [second]

@@ -9,6 +9,7 @@ from catalog.images import check_image_upload
 from catalog.models import ProductImage
 from catalog.services import (
     NewPhoto,
+    files_deleted_on_failure,
     image_thumbnail_make,
     product_delete,
     product_image_add,
@@ -87,6 +88,15 @@ def test_the_files_of_a_failed_add_are_removed(media_root, monkeypatch):
     monkeypatch.setattr(ProductImage.objects, "bulk_create", fail)
     with pytest.raises(IntegrityError):
         product_images_add(photos=[NewPhoto(product, checked(image_bytes()))])
+    assert not product.images.exists()
+    assert not [path for path in media_root.rglob("*") if path.is_file()]
+
+
+def test_the_files_of_an_add_are_removed_when_the_transaction_around_it_fails(media_root):
+    product = ProductFactory(image=None)
+    with pytest.raises(RuntimeError), files_deleted_on_failure(), transaction.atomic():
+        product_images_add(photos=[NewPhoto(product, checked(image_bytes()))])
+        raise RuntimeError("the commit failed")
     assert not product.images.exists()
     assert not [path for path in media_root.rglob("*") if path.is_file()]
 

@@ -1,3 +1,4 @@
+import os
 from unittest import mock
 
 import numpy as np
@@ -166,3 +167,18 @@ def test_with_workers_a_reader_with_no_index_queues_the_rebuild_and_searches_the
         assert len(current_index(fingerprint())) == len(embedded_catalogue)
     assert queued == [fingerprint()]  # once, not once a search
     assert versions(fingerprint()) == []  # the web process published nothing
+
+
+def test_a_new_index_folder_is_readable_by_all_under_a_strict_umask(embedded_catalogue, settings):
+    settings.RECOMMENDER_INDEX_DIR = settings.RECOMMENDER_INDEX_DIR / "new" / "index"
+    umask = os.umask(0o077)
+    try:
+        index_rebuild()
+    finally:
+        os.umask(umask)
+    _, path = latest_version(fingerprint())
+    assert [folder.stat().st_mode & 0o777 for folder in (path.parent, path.parent.parent)] == [
+        0o755,
+        0o755,
+    ]
+    assert path.stat().st_mode & 0o777 == 0o644
