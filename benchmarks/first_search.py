@@ -151,6 +151,13 @@ def main():
     args = parser.parse_args()
     settings.configure()  # encode_multipart's charset; the shop's settings are the servers'
     var_dir = Path(os.environ.get("VAR_DIR", REPO / "var")).resolve()
+    subprocess.run(  # DEBUG is off: a server needs the static manifest (fashionsite.checks)
+        [str(BIN / "python"), "manage.py", "collectstatic", "--noinput"],
+        cwd=REPO,
+        env=shop_environment(var_dir, preload=False),
+        check=True,
+        capture_output=True,
+    )
     results = {
         "var_dir": str(var_dir),
         "catalogue": catalogue(var_dir),

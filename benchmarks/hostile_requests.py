@@ -50,6 +50,7 @@ def shop_environment(var_dir):
 def set_up(env):
     for command in (
         ["migrate", "--noinput"],
+        ["collectstatic", "--noinput"],  # DEBUG is off: a server needs the static manifest
         ["import_catalog", "data/demo-catalogue", "--limit", "40", "--no-progress"],
         ["embed_catalog", "--no-progress"],
         ["build_index"],
