@@ -5,7 +5,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Q
 
 from .models import Product, ProductImage
 
@@ -95,6 +95,21 @@ def full_text_search(products, query):
         .filter(document=search)
         .order_by("-rank", "-created_at", "-id")
     )
+
+
+# The orders a shopper can sort by, besides the search's own (best match first).
+SORTS = {
+    "newest": ["-created_at", "-id"],
+    "name": ["name", "id"],
+    "price": [F("price").asc(nulls_last=True), "id"],
+    "-price": [F("price").desc(nulls_last=True), "id"],
+}
+
+
+def products_sorted(products, sort):
+    """The products in the order `sort` names (a key of SORTS; products without a price come
+    last in both price orders), or as they are for any other value (relevance)."""
+    return products.order_by(*SORTS[sort]) if sort in SORTS else products
 
 
 def facet_counts(products):

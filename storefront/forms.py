@@ -35,11 +35,36 @@ FILTER_FIELDS = list(FiltersForm.base_fields)
 
 class SearchForm(FiltersForm):
     q = forms.CharField(required=False, max_length=200, label="Search")
+    sort = forms.ChoiceField(
+        required=False,
+        label="Sort by",
+        choices=[
+            ("", "Best match"),
+            ("newest", "Newest"),
+            ("name", "Name"),
+            ("price", "Price: low to high"),
+            ("-price", "Price: high to low"),
+        ],
+    )
+
+    def __init__(self, *args, prices=True, **kwargs):
+        """`prices`: whether any product has a price (else the price orders are not offered)."""
+        super().__init__(*args, **kwargs)
+        if not prices:
+            self.fields["sort"].choices = [
+                choice for choice in self.fields["sort"].choices if "price" not in choice[0]
+            ]
 
     def query(self):
         """The search words, or "" (at most 200 characters)."""
         self.is_valid()
         return self.cleaned_data.get("q", "")
+
+    def order(self):
+        """The order chosen (a key of catalog.selectors.SORTS), or "" for the best match first
+        (a value not offered counts as that)."""
+        self.is_valid()
+        return self.cleaned_data.get("sort", "")
 
 
 class PhotoSearchForm(FiltersForm):

@@ -7,6 +7,7 @@ from . import views
 app_name = "storefront"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("products/<int:pk>/", views.product_detail, name="product"),
     path("search/photo/", views.photo_search, name="photo_search"),
     re_path(

@@ -1,12 +1,15 @@
 """The shop pages: the search grid, a product with "more like this", and search by photo."""
 
+import functools
 import math
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
+from django.core.paginator import InvalidPage, Paginator
+from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 from django.urls import reverse
 
 from catalog.selectors import (
@@ -16,6 +19,7 @@ from catalog.selectors import (
     product_list,
     product_search,
     products_by_id,
+    products_sorted,
 )
 from recommender.kept_photos import PhotoNotKept
 from recommender.selectors import (
@@ -41,12 +45,48 @@ FACET_LABELS = {
 }
 
 
+def favicon(request):
+    """/favicon.ico, which browsers ask for on every site: the shop's icon (static/favicon.svg)."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
+def without_empty_parameters(view):
+    """A page view whose URL never keeps an empty query parameter (`?q=&gender=`, what a form
+    sends for a field left blank): such a request is redirected to the URL without them."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        given = [(name, value) for name, values in request.GET.lists() for value in values]
+        kept = [(name, value) for name, value in given if value != ""]
+        if len(kept) < len(given):
+            return HttpResponseRedirect(request.path + (f"?{urlencode(kept)}" if kept else ""))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def page_or_404(items, number):
+    """Page `number` of `items` (the first when it is None), CATALOG_PAGE_SIZE a page, with
+    `numbers`: the page numbers to link, elided (Paginator.ELLIPSIS) far from this one. Raises
+    Http404 for a number that names no page (out of range, 0, negative, not a whole number)."""
+    paginator = Paginator(items, settings.CATALOG_PAGE_SIZE)
+    try:
+        page = paginator.page(1 if number is None else number)
+    except InvalidPage as error:
+        raise Http404(f"No such page: {error}") from error
+    page.numbers = list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+    return page
+
+
+@without_empty_parameters
 def home(request):
-    """The search grid: text query, facet filters with counts, 25 products a page."""
-    form = SearchForm(request.GET)
+    """The search grid: text query, facet filters with counts, a sort order, 25 products a
+    page."""
+    prices = price_range()
+    form = SearchForm(request.GET, prices=prices is not None)
     query, filters = form.query(), form.filters()
     products = product_search(query=query, filters=filters)
-    page = Paginator(products, settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_or_404(products_sorted(products, form.order()), request.GET.get("page"))
     browsing = not query and not filters
     return render(
         request,
@@ -57,7 +97,7 @@ def home(request):
             "filtered": bool(filters),
             "page": page,
             "facets": facet_choices(products, form),
-            "price_range": price_range(),
+            "price_range": prices,
             "inspired": products_inspired_by(product_ids=trail_of(request).viewed, k=10)
             if browsing
             else [],
@@ -113,6 +153,7 @@ def photo_search(request):
     return photo_form_page(request, form, status=400)
 
 
+@without_empty_parameters
 def photo_results(request, digest):
     """The results of a kept photo (`digest`: the SHA-256 of its bytes), or of the part of it
     in a box, with the filters of the query string, PHOTO_SEARCH_PAGES pages of them; the
@@ -148,7 +189,7 @@ def photo_results(request, digest):
 def photo_results_context(photo, form, box_form, results, page_number):
     """What photo_results.html shows: the KeptPhoto, the forms, and page `page_number` of
     `results` (None: not searched, the box being bad) split at the relevance floor."""
-    page = Paginator(results or [], settings.CATALOG_PAGE_SIZE).get_page(page_number)
+    page = page_or_404(results or [], page_number)
     return {
         "photo": photo,
         "form": form,

@@ -1,6 +1,7 @@
 """Settings come from the environment, with laptop defaults and a hardened production path."""
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -147,3 +148,14 @@ def test_production_settings_refuse_to_start_without_what_they_need(tmp_path, mi
     )
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("name", ["django.request", "django.server", "recommender.services"])
+def test_a_log_line_is_printed_once(name):
+    """A logger and its parents up to the root have no handler of their own and pass every line
+    on: only the root's handler prints it, once."""
+    logger = logging.getLogger(name)
+    while logger is not logging.getLogger():
+        assert logger.handlers == [], logger.name
+        assert logger.propagate, logger.name
+        logger = logger.parent

@@ -317,5 +317,12 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["client"], "formatter": "client"}
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "faiss.loader": {"level": "WARNING"}},
+    "loggers": {
+        # Django's own logging gives these loggers handlers of their own; here every line goes
+        # through the root's handler only, so that it is printed once, in one format.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+        "faiss.loader": {"level": "WARNING"},
+    },
 }

@@ -167,6 +167,16 @@ class ImageSearchInputSerializer(KnownFieldsOnly, CatalogueFiltersSerializer):
             raise serializers.ValidationError({"box": [str(error)]}) from error
 
 
+class ApiRootSerializer(serializers.Serializer):
+    """The API's entry point: the absolute URL of each resource and of the docs."""
+
+    products = serializers.URLField(help_text="The catalogue: list, filter, read; staff write.")
+    search_image = serializers.URLField(help_text="Search by photo (POST a photo).")
+    token = serializers.URLField(help_text="A token for a username and password (POST).")
+    schema = serializers.URLField(help_text="This API's OpenAPI schema.")
+    docs = serializers.URLField(help_text="The schema, readable (Swagger UI).")
+
+
 class ErrorDetailSerializer(serializers.Serializer):
     """An error: a code for programs, a message for people, and each invalid field's messages."""
 

@@ -3,13 +3,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from .errors import not_found
-from .views import ImageSearchView, ProductViewSet, TokenView
+from .views import ApiRootView, ImageSearchView, ProductViewSet, TokenView
 
 router = SimpleRouter()
 router.register("products", ProductViewSet, basename="product")
 
 app_name = "api"
 urlpatterns = [
+    path("", ApiRootView.as_view(), name="root"),
     path("", include(router.urls)),
     path("search/image/", ImageSearchView.as_view(), name="search-image"),
     path("auth/token/", TokenView.as_view(), name="token"),

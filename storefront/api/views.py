@@ -13,6 +13,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from catalog.selectors import product_image, product_list
@@ -30,6 +31,7 @@ from ..throttles import ImageSearchAnonThrottle
 from .filters import CatalogueFiltersSerializer, ProductFilter
 from .permissions import IsStaffOrReadOnly
 from .serializers import (
+    ApiRootSerializer,
     ImageInputSerializer,
     ImageSearchInputSerializer,
     ImageSerializer,
@@ -195,6 +197,25 @@ class ImageSearchView(APIView):
         )
         return Response(
             SimilarProductSerializer(results, many=True, context={"request": request}).data
+        )
+
+
+class ApiRootView(APIView):
+    """/api/v1/: links to the resources and the docs."""
+
+    permission_classes = [AllowAny]
+    LINKS = {
+        "products": "api:product-list",
+        "search_image": "api:search-image",
+        "token": "api:token",
+        "schema": "api:schema",
+        "docs": "api:docs",
+    }
+
+    @extend_schema(summary="Links to the resources and the docs", responses=ApiRootSerializer)
+    def get(self, request):
+        return Response(
+            {name: reverse(url_name, request=request) for name, url_name in self.LINKS.items()}
         )
 
 

@@ -287,3 +287,16 @@ def test_the_browsable_api_signs_in_with_a_session(client, django_user_model):
     response = client.post(LIST, NEW_PRODUCT, content_type="application/json")
     assert response.status_code == 201
     assert "text/html" in client.get(LIST, HTTP_ACCEPT="text/html")["Content-Type"]
+
+
+def test_the_api_root_links_to_the_resources_and_the_docs(anonymous):
+    links = anonymous.get("/api/v1/").json()
+    assert links == {
+        "products": "http://testserver/api/v1/products/",
+        "search_image": "http://testserver/api/v1/search/image/",
+        "token": "http://testserver/api/v1/auth/token/",
+        "schema": "http://testserver/api/v1/schema/",
+        "docs": "http://testserver/api/v1/docs/",
+    }
+    for name in ("products", "schema", "docs"):  # the other two take a POST
+        assert anonymous.get(links[name].removeprefix("http://testserver")).status_code == 200

@@ -7,6 +7,7 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.django_db
 
 OPERATIONS = {
+    ("/api/v1/", "get"),
     ("/api/v1/products/", "get"),
     ("/api/v1/products/", "post"),
     ("/api/v1/products/{id}/", "get"),
