@@ -252,10 +252,12 @@ def test_inspiration_is_left_out_of_searches(client, catalogue):
 # Search by photo
 
 
-def test_every_page_header_has_the_photo_upload(client):
+def test_every_page_has_one_search_box_and_one_photo_picker(client):
     product = ProductFactory()
     for url in (HOME, product_url(product), PHOTO_SEARCH):
-        assert 'id="header-photo"' in client.get(url).content.decode()
+        page = client.get(url).content.decode()
+        assert page.count('type="search"') == 1, url
+        assert page.count('type="file"') == 1, url
 
 
 def test_product_photos_are_served(client):
