@@ -141,9 +141,10 @@ class SimilarityForm(forms.Form):
             base_colour=product.base_colour if data.get("match_colour") else None,
         )
 
-    def query_string(self):
-        """The query string of the toggles that are on, e.g. "?same_gender=1&match_colour=1" (kept
-        in the links between products), or "" when none is."""
+    def query_string(self, **extra):
+        """The query string of the toggles that are on and of `extra` parameters, e.g.
+        "?same_gender=1&match_colour=1" (kept in the links between products), or "" when there
+        is none."""
         self.is_valid()
-        on = [name for name in self.fields if self.cleaned_data.get(name)]
-        return "?" + "&".join(f"{name}=1" for name in on) if on else ""
+        on = [(name, 1) for name in self.fields if self.cleaned_data.get(name)]
+        return "?" + urlencode(on + list(extra.items())) if on or extra else ""

@@ -33,7 +33,7 @@ from recommender.services import photo_keep
 
 from .forms import BoxForm, FiltersForm, PhotoSearchForm, SearchForm, SimilarityForm
 from .throttles import ImageSearchAnonThrottle
-from .trail import trail_keep, trail_of
+from .trail import TRAIL_BACK, trail_keep, trail_of
 
 # Pages of results a search by photo lists: k = PHOTO_SEARCH_PAGES * CATALOG_PAGE_SIZE.
 PHOTO_SEARCH_PAGES = 4
@@ -113,7 +113,7 @@ def product_detail(request, pk):
         product=product, k=settings.CATALOG_PAGE_SIZE, filters=toggles.filters_for(product)
     )
     trail = trail_of(request)
-    trail.visit(product.pk)
+    trail.visit(product.pk, back=request.GET.get(TRAIL_BACK) == "1")
     trail_products = products_by_id(trail.steps)
     response = render(
         request,
@@ -122,6 +122,7 @@ def product_detail(request, pk):
             "product": product,
             "toggles": toggles,
             "link_query": toggles.query_string(),
+            "trail_query": toggles.query_string(**{TRAIL_BACK: 1}),
             "results": similar,
             **by_floor(similar, similar),
             "trail": [trail_products[pk] for pk in trail.steps if pk in trail_products],

@@ -31,11 +31,29 @@ def test_a_tampered_trail_cookie_is_ignored(client):
     assert [step.pk for step in response.context["trail"]] == [seen.pk]
 
 
-def test_going_back_cuts_the_trail_and_views_move_to_the_end():
+def test_a_product_reached_again_moves_to_the_end_of_the_trail():
     trail = Trail()
     for product_id in (1, 2, 3, 2):
         trail.visit(product_id)
-    assert (trail.steps, trail.viewed) == ([1, 2], [1, 3, 2])
+    assert (trail.steps, trail.viewed) == ([1, 3, 2], [1, 3, 2])
+
+
+def test_going_back_on_the_trail_cuts_it_there():
+    trail = Trail()
+    for product_id in (1, 2, 3):
+        trail.visit(product_id)
+    trail.visit(2, back=True)
+    assert trail.steps == [1, 2]
+
+
+def test_a_click_in_more_like_this_appends_and_a_click_on_the_trail_goes_back(client):
+    first, second, third = ProductFactory.create_batch(3)
+    for product in (first, second, third, second):  # the last: "More like this" on the third
+        response = client.get(f"/products/{product.pk}/")
+    assert [step.pk for step in response.context["trail"]] == [first.pk, third.pk, second.pk]
+    assert f'href="/products/{first.pk}/?back=1"' in response.content.decode()
+    response = client.get(f"/products/{first.pk}/", {"back": "1"})
+    assert [step.pk for step in response.context["trail"]] == [first.pk]
 
 
 def test_beat_clears_expired_sessions():

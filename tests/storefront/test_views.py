@@ -213,10 +213,10 @@ def test_trail_lists_the_last_steps_and_cuts_back_when_going_back(client):
     assert response.context["trail"] == [first, second, third]
     page = response.content.decode()
     assert (
-        f'href="{product_url(first)}"' in page
+        f'href="{product_url(first)}?back=1"' in page
         and f'<span aria-current="page">{third.name}</span>' in page
     )
-    assert client.get(product_url(second)).context["trail"] == [first, second]
+    assert client.get(product_url(second), {"back": "1"}).context["trail"] == [first, second]
 
 
 def test_trail_keeps_the_last_eight_products(client):
