@@ -79,3 +79,10 @@ def test_the_favicon_is_served(client):
     assert icon.status_code == 200
     assert b"<svg" in b"".join(icon.streaming_content)
     assert 'rel="icon"' in client.get(HOME).content.decode()
+
+
+def test_a_product_without_a_photo_shows_a_placeholder_in_the_grid_and_on_its_page(client):
+    product = ProductFactory(image=None, name="Photo to come")
+    assert names_on(client.get(HOME)) == ["Photo to come"]
+    for url in (HOME, reverse("storefront:product", args=[product.pk])):
+        assert 'aria-label="No photo yet"' in client.get(url).content.decode()
