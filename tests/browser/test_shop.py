@@ -1,6 +1,10 @@
+import re
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 from playwright.sync_api import expect
 
+from catalog.models import Product
 from tests.recommender.helpers import demo_photo
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -100,3 +104,28 @@ def test_a_phone_shows_the_grid_in_one_or_two_columns(live_server, shop, phone_p
         phone_page.evaluate("document.documentElement.scrollWidth") <= 390
     )  # no sideways scrolling
     screenshot(phone_page, "phone-grid")
+
+
+def test_a_filter_and_the_sort_apply_on_change_and_the_url_keeps_only_what_is_set(
+    live_server, shop, page
+):
+    page.goto(live_server.url)
+    with page.expect_navigation():
+        page.get_by_label("Type").select_option(index=1)
+    assert "article_type=" in page.url
+    assert not re.search(r"(q|gender|base_colour|sort|price_min)=(&|$)", page.url), page.url
+    with page.expect_navigation():
+        page.get_by_label("Sort by").select_option("name")
+    assert "sort=name" in page.url and "article_type=" in page.url
+    chosen = parse_qs(urlparse(page.url).query)["article_type"][0]
+    by_name = Product.objects.filter(article_type=chosen).order_by("name", "id")  # the db's order
+    names = page.locator("main .grid .card .name").all_inner_texts()
+    assert names == list(by_name.values_list("name", flat=True)[:25])
+
+
+def test_numbered_pages_lead_to_the_last(live_server, shop, page):
+    page.goto(live_server.url)
+    follow(page, page.get_by_role("link", name="Last"))
+    expect(page.locator('.pagination [aria-current="page"]')).to_have_text("3")
+    follow(page, page.get_by_role("link", name="First"))
+    expect(page.locator('.pagination [aria-current="page"]')).to_have_text("1")
