@@ -3,8 +3,11 @@
 The product admin is catalog's, registered again with the recommender's action added
 (a subclass: no other app's class is changed)."""
 
+from collections import Counter
+
 from django.contrib import admin, messages
 from django.db import transaction
+from django.utils.html import format_html, format_html_join
 
 from catalog import admin as catalog_admin
 from catalog.models import Product
@@ -14,7 +17,7 @@ from fashionsite.celery import queue_on_commit
 from . import tasks
 from .embedding import fingerprint
 from .models import PhotoEmbedding
-from .selectors import pipeline_status
+from .selectors import photo_states, pipeline_status
 from .services import embeddings_forget
 
 
@@ -24,6 +27,9 @@ def reembed(modeladmin, request, image_ids):
         embeddings_forget(image_ids=image_ids)
         queue_on_commit(tasks.embed_images, image_ids)
     modeladmin.message_user(request, f"{len(image_ids)} photo(s) queued for embedding.")
+
+
+STATES = ["done", "pending", "failed"]
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -135,9 +141,48 @@ admin.site.unregister(Product)
 
 @admin.register(Product)
 class ProductAdmin(catalog_admin.ProductAdmin):
-    """The catalogue's product admin with the recommender's action."""
+    """The catalogue's product admin with the recommender's action, and its photos' vectors on
+    the list and the product's page."""
 
     actions = [*catalog_admin.ProductAdmin.actions, "reembed_products"]
+    list_display = [*catalog_admin.ProductAdmin.list_display, "vectors"]
+    readonly_fields = [*catalog_admin.ProductAdmin.readonly_fields, "vectors_of_photos"]
+    fieldsets = [
+        *catalog_admin.ProductAdmin.fieldsets,
+        ("Search", {"fields": ["vectors_of_photos"]}),
+    ]
+
+    @admin.display(description="vectors")
+    def vectors(self, product):
+        """Its photos' states in short: "1 done, in the index", "1 failed", ..."""
+        states = photo_states([image.pk for image in product.images.all()]).values()
+        if not states:
+            return "no photo"
+        counts = Counter(state.state for state in states)
+        summary = ", ".join(f"{counts[name]} {name}" for name in STATES if counts[name])
+        indexed = sum(state.indexed for state in states)
+        return f"{summary}; {indexed} of {len(states)} in the index"
+
+    @admin.display(description="photos' vectors")
+    def vectors_of_photos(self, product):
+        """Each photo's state, its error when it failed, and whether it is in the index."""
+        images = list(product.images.all()) if product.pk else []
+        if not images:
+            return "no photo"
+        states = photo_states([image.pk for image in images])
+        rows = (
+            (
+                number,
+                "primary" if image.is_primary else f"position {image.position}",
+                states[image.pk].state,
+                f": {states[image.pk].error}" if states[image.pk].error else "",
+                "in the index" if states[image.pk].indexed else "not in the index",
+            )
+            for number, image in enumerate(images, start=1)
+        )
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>Photo {} ({}): {}{} · {}</li>", rows)
+        )
 
     @admin.action(description="Re-embed the photos of the selected products")
     def reembed_products(self, request, queryset):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import F, Max
 from more_itertools import chunked
 
 from catalog.images import check_image_upload
@@ -459,6 +459,39 @@ def pipeline_status():
         "pending": PhotoEmbedding.objects.without_current_vector(model_fingerprint).count()
         - failed,
     }
+
+
+@dataclass(frozen=True)
+class PhotoState:
+    """A photo's vector under the current model: `state` done, failed (with `error`) or pending,
+    and whether it is `indexed` (in this process's copy of the index)."""
+
+    state: str
+    error: str
+    indexed: bool
+
+
+def photo_states(image_ids):
+    """{image id: PhotoState} for these photos, in one query for their rows of the current
+    model (a row about an earlier file of the photo counts as pending)."""
+    model_fingerprint = fingerprint()
+    rows = dict(
+        (image_id, (status, error))
+        for image_id, status, error in ImageEmbedding.objects.filter(
+            image_id__in=image_ids, fingerprint=model_fingerprint, image_sha256=F("image__sha256")
+        ).values_list("image_id", "status", "error")
+    )
+    indexed = indexed_photo_ids(current_index(model_fingerprint))
+    return {
+        image_id: PhotoState(*rows.get(image_id, ("pending", "")), image_id in indexed)
+        for image_id in image_ids
+    }
+
+
+@functools.lru_cache(maxsize=2)
+def indexed_photo_ids(index):
+    """The ids of the photos an index holds, a frozenset (worked out once an index version)."""
+    return frozenset(index.ids().tolist())
 
 
 def photo_checked(upload):

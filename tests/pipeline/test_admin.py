@@ -133,3 +133,19 @@ def test_a_photo_deleted_through_its_proxy_loses_its_files_and_its_vector(catalo
     photo.delete()
     assert not any(default_storage.exists(name) for name in names)
     assert photo.pk not in current_index(fingerprint()).ids().tolist()
+
+
+def test_the_product_list_and_page_show_each_photos_vector(catalogue, admin_client):
+    indexed, failed = catalogue[0], catalogue[1]
+    ImageEmbedding.objects.filter(image=failed.primary_image).update(
+        status=ImageEmbedding.Status.FAILED, vector=None, error="OSError: truncated file"
+    )
+    listing = admin_client.get(reverse("admin:catalog_product_changelist")).content.decode()
+    assert "1 done; 1 of 1 in the index" in listing
+    assert "1 failed; 1 of 1 in the index" in listing  # the index has not followed yet
+    page = admin_client.get(reverse("admin:catalog_product_change", args=[failed.pk]))
+    assert "Photo 1 (primary): failed: OSError: truncated file · in the index" in (
+        page.content.decode()
+    )
+    page = admin_client.get(reverse("admin:catalog_product_change", args=[indexed.pk]))
+    assert "Photo 1 (primary): done · in the index" in page.content.decode()
