@@ -32,13 +32,21 @@ class ProductImageInline(admin.TabularInline):
     formset = ProductImageFormSet
     extra = 1
     min_num = 1
-    fields = ["preview", "image", "is_primary", "position", "width", "height", "sha256"]
-    readonly_fields = ["preview", "width", "height", "sha256"]
+    fields = ["preview", "image", "is_primary", "position", "width", "height", "content_hash"]
+    readonly_fields = ["preview", "width", "height", "content_hash"]
 
     @admin.display(description="preview")
     def preview(self, image):
         """A 120 px preview of a stored photo (a dash in the empty form)."""
         return image_preview(image if image.pk else None, 120)
+
+    @admin.display(description="content hash")
+    def content_hash(self, image):
+        """The first 12 hex digits of the photo's SHA-256, the whole of it on hover (the 64
+        digits in full would make the page wider than a laptop's screen)."""
+        if not image.sha256:
+            return "—"
+        return format_html('<span title="{}">{}…</span>', image.sha256, image.sha256[:12])
 
 
 @admin.register(Product)

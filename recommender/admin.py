@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 from catalog import admin as catalog_admin
 from catalog.models import Product
 from catalog.selectors import image_ids_of_products
-from fashionsite.celery import queue_on_commit
+from fashionsite.celery import queue_on_commit, tasks_run_in_process
 
 from . import tasks
 from .embedding import fingerprint
@@ -26,7 +26,19 @@ def reembed(modeladmin, request, image_ids):
     with transaction.atomic():
         embeddings_forget(image_ids=image_ids)
         queue_on_commit(tasks.embed_images, image_ids)
-    modeladmin.message_user(request, f"{len(image_ids)} photo(s) queued for embedding.")
+    modeladmin.message_user(
+        request,
+        outcome(
+            done=f"{len(image_ids)} photo(s) embedded again and brought up to date in the index.",
+            queued=f"{len(image_ids)} photo(s) queued for embedding by the workers.",
+        ),
+    )
+
+
+def outcome(*, done, queued):
+    """What an action says it did: `done` where tasks run in this process (they have run by
+    the time it says so), `queued` where workers will run them."""
+    return done if tasks_run_in_process() else queued
 
 
 STATES = ["done", "pending", "failed"]
@@ -123,9 +135,10 @@ class PhotoEmbeddingAdmin(admin.ModelAdmin):
             queue_on_commit(tasks.refresh_index, image_ids)
         self.message_user(
             request,
-            f"Vectors of {dropped} photo(s) dropped and taken out of the index; the photos and "
-            "their products stay (they are embedded again by the next catch-up, or by "
-            "“Re-embed”).",
+            f"Vectors of {dropped} photo(s) dropped; "
+            + outcome(done="taken out of the index", queued="their removal from the index queued")
+            + "; the photos and their products stay (they are embedded again by the next "
+            "catch-up, or by “Re-embed”).",
             messages.SUCCESS,
         )
 
@@ -133,7 +146,14 @@ class PhotoEmbeddingAdmin(admin.ModelAdmin):
     def rebuild_index(self, request, queryset):
         """Queue a rebuild of the index from the stored vectors (the selection does not matter)."""
         queue_on_commit(tasks.rebuild_index)
-        self.message_user(request, "The index rebuild is queued.", messages.SUCCESS)
+        self.message_user(
+            request,
+            outcome(
+                done="The index was rebuilt from the stored vectors.",
+                queued="The index rebuild is queued for the workers.",
+            ),
+            messages.SUCCESS,
+        )
 
 
 admin.site.unregister(Product)

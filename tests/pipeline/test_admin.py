@@ -1,6 +1,7 @@
 """What operators see and do: embedding states, index status, re-embed and rebuild."""
 
 import json
+from unittest import mock
 
 import pytest
 from django.core.files.storage import default_storage
@@ -9,6 +10,7 @@ from django.urls import reverse
 
 from catalog.models import ProductImage
 from catalog.services import image_thumbnail_make
+from recommender import tasks
 from recommender.embedding import fingerprint
 from recommender.models import ImageEmbedding, PhotoEmbedding
 from recommender.selectors import current_index
@@ -61,7 +63,9 @@ def test_re_embed_action_recomputes_the_selected_photos(catalogue, admin_client)
     response = admin_client.post(
         STATES_URL, {"action": "reembed_selected", "_selected_action": [photo.id]}, follow=True
     )
-    assert "1 photo(s) queued for embedding." in response.content.decode()
+    assert "1 photo(s) embedded again and brought up to date in the index." in (
+        response.content.decode()
+    )
     row = ImageEmbedding.objects.get(image=photo)
     assert row.status == "done" and row.updated_at > before
 
@@ -80,7 +84,7 @@ def test_re_embed_is_offered_on_the_product_list(catalogue, admin_client):
         {"action": "reembed_products", "_selected_action": [product.pk for product in catalogue]},
         follow=True,
     )
-    assert "3 photo(s) queued for embedding." in response.content.decode()
+    assert "3 photo(s) embedded again" in response.content.decode()
 
 
 def test_status_command_prints_the_same_figures(catalogue, capsys):
@@ -149,3 +153,21 @@ def test_the_product_list_and_page_show_each_photos_vector(catalogue, admin_clie
     )
     page = admin_client.get(reverse("admin:catalog_product_change", args=[indexed.pk]))
     assert "Photo 1 (primary): done · in the index" in page.content.decode()
+
+
+def test_with_workers_the_actions_say_their_work_is_queued(catalogue, admin_client):
+    photo = catalogue[0].primary_image
+    with (
+        mock.patch("recommender.admin.tasks_run_in_process", return_value=False),
+        mock.patch.object(tasks.rebuild_index, "delay") as rebuild,
+        mock.patch.object(tasks.embed_images, "delay"),
+    ):
+        said = [
+            admin_client.post(
+                STATES_URL, {"action": action, "_selected_action": [photo.id]}, follow=True
+            ).content.decode()
+            for action in ("rebuild_index", "reembed_selected")
+        ]
+    assert "The index rebuild is queued for the workers." in said[0]
+    assert "1 photo(s) queued for embedding by the workers." in said[1]
+    assert rebuild.called
