@@ -36,6 +36,9 @@ TEXT_COLUMNS = {
     "season": "season",
     "usage": "usage",
 }
+# The columns whose values are facets of the shop: a value new to the catalogue is reported (a
+# typo there would make a new facet value).
+FACET_COLUMNS = ["masterCategory", "subCategory", "articleType", "baseColour"]
 PRODUCT_FIELDS = [
     "name",
     "gender",
@@ -76,6 +79,7 @@ class ImportReport:
     unchanged: int = 0
     skipped: list = field(default_factory=list)  # (CSV line number, reason)
     notes: list = field(default_factory=list)  # (CSV line number, what was read another way)
+    new_values: list = field(default_factory=list)  # (CSV line number, a facet value new here)
 
     @property
     def imported(self):

@@ -15,7 +15,16 @@ from more_itertools import chunked
 from tqdm import tqdm
 
 from .images import CheckedImage, check_image_upload, thumbnail_jpeg
-from .importer import AUTO, PRODUCT_FIELDS, BadRow, ImportReport, read_catalogue, read_photo
+from .importer import (
+    AUTO,
+    FACET_COLUMNS,
+    PRODUCT_FIELDS,
+    TEXT_COLUMNS,
+    BadRow,
+    ImportReport,
+    read_catalogue,
+    read_photo,
+)
 from .models import Product, ProductImage, product_image_path
 from .signals import photos_added, products_activation_changed
 
@@ -257,17 +266,40 @@ def catalog_import(*, path, limit=None, batch_size=500, progress=True, encoding=
     ImportFolderError when the path is not such a folder or its styles.csv cannot be read."""
     report = ImportReport()
     rows = read_catalogue(path, report, limit, encoding)
+    known = facet_values()
     with tqdm(total=len(rows), desc="Importing", unit=" products", disable=not progress) as bar:
         for batch in chunked(rows, batch_size):
-            import_batch(batch, report)
+            note_new_values(import_batch(batch, report), known, report)
             bar.update(len(batch))
     return report
+
+
+def facet_values():
+    """{CSV column: set of the values the catalogue has} for importer.FACET_COLUMNS; empty sets
+    for an empty catalogue."""
+    return {
+        column: set(Product.objects.values_list(TEXT_COLUMNS[column], flat=True).distinct())
+        for column in FACET_COLUMNS
+    }
+
+
+def note_new_values(rows, known, report):
+    """Report, at its first row, each facet value the catalogue did not have before the import
+    (`known`, updated here); nothing for an import into an empty catalogue."""
+    if not any(known.values()):
+        return
+    for row in rows:
+        for column in FACET_COLUMNS:
+            value = row.fields[TEXT_COLUMNS[column]]
+            if value and value not in known[column]:
+                known[column].add(value)
+                report.new_values.append((row.line, f"{column} {value!r} is new to the catalogue"))
 
 
 def import_batch(batch, report):
     """Read and check the photos of a batch of Rows, then write the rows with a usable photo in
     one transaction (write_batch), whose stored files are deleted if it fails; rows whose photo
-    is missing or unusable go to the report."""
+    is missing or unusable go to the report. Returns the rows written."""
     photos = {}
     good_rows = []
     for row in batch:
@@ -278,6 +310,7 @@ def import_batch(batch, report):
             report.skipped.append((row.line, str(error)))
     with files_deleted_on_failure(), transaction.atomic():
         write_batch(good_rows, photos, report)
+    return good_rows
 
 
 def write_batch(rows, photos, report):

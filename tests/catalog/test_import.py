@@ -229,3 +229,34 @@ def test_command_imports_the_shipped_demo_catalogue():
     call_command("import_catalog", str(DEMO_CATALOGUE), "--no-progress")
     assert Product.objects.count() == 468
     assert Product.objects.values("master_category").distinct().count() == 4
+
+
+def test_values_new_to_the_catalogue_are_reported_at_their_first_line(tmp_path, capsys):
+    catalog_import(
+        path=make_folder(tmp_path / "first", [row("9001")], {"9001": image_bytes()}), progress=False
+    )
+    typo = [
+        row("9002", articleType="Tshirtz"),
+        row("9003", articleType="Tshirtz"),
+        row("9004", baseColour="Redd"),
+        row("9005"),
+    ]
+    images = {
+        external_id: image_bytes(colour=(n * 40, 0, 0))
+        for n, external_id in enumerate(["9002", "9003", "9004", "9005"])
+    }
+    call_command(
+        "import_catalog", str(make_folder(tmp_path / "second", typo, images)), "--no-progress"
+    )
+    err = capsys.readouterr().err
+    assert "Values new to the catalogue" in err
+    assert "line 2: articleType 'Tshirtz' is new to the catalogue" in err
+    assert "line 4: baseColour 'Redd' is new to the catalogue" in err
+    assert "line 3:" not in err  # reported once, at its first line
+
+
+def test_an_import_into_an_empty_catalogue_reports_no_new_value(tmp_path):
+    report = catalog_import(
+        path=make_folder(tmp_path, [row("9001")], {"9001": image_bytes()}), progress=False
+    )
+    assert report.new_values == []

@@ -40,6 +40,9 @@ class Command(BaseCommand):
         )
         self.list_lines("Read another way than written", report.notes)
         self.list_lines("Skipped rows", report.skipped)
+        self.list_lines(
+            "Values new to the catalogue (a typo makes a new facet value)", report.new_values
+        )
         if report.imported == 0:
             raise CommandError("Nothing could be imported.")
 
