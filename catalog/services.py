@@ -50,16 +50,17 @@ def product_image_add(*, product, file, make_primary=False):
     return product_images_add(photos=[NewPhoto(product, checked, make_primary)])[0]
 
 
-# The files product_images_add stored inside files_deleted_on_failure's block, when one is open.
+# The files stored (store_file) inside the innermost open files_deleted_on_failure block.
 _stored_files = ContextVar("stored_files", default=None)
 
 
 @contextmanager
 def files_deleted_on_failure():
-    """Delete the photo files product_images_add stores inside this block when the block raises.
-    Put it around the outermost transaction of a write that adds photos (an import batch, an
-    admin save), so that files of a transaction rolled back after the photos were added, at its
-    commit included, are removed too."""
+    """Delete the photo files stored (store_file) inside this block when the block raises; when
+    it ends well, they are handed to the block around it, if any, which deletes them if it
+    fails. Put it around the outermost transaction of a write that adds photos (an import batch,
+    an admin save) as well, so that files of a transaction rolled back after the photos were
+    added, at its commit included, are removed too."""
     stored = []
     token = _stored_files.set(stored)
     try:
@@ -70,6 +71,8 @@ def files_deleted_on_failure():
         raise
     finally:
         _stored_files.reset(token)
+    if _stored_files.get() is not None:
+        _stored_files.get().extend(stored)
 
 
 def product_images_add(*, photos, bulk=False):
@@ -85,19 +88,9 @@ def product_images_add(*, photos, bulk=False):
     are deleted again when the transaction fails, or when a transaction around it does, inside
     files_deleted_on_failure. Raises ValidationError (code duplicate_image),
     storing nothing, when a product already has one of the photos or is given one twice."""
-    written_files = []
-    try:
-        with transaction.atomic():
-            images = store_new_photos(photos, written_files)
-            photos_added.send(
-                sender=ProductImage, image_ids=[image.pk for image in images], bulk=bulk
-            )
-    except BaseException:
-        for name in written_files:
-            default_storage.delete(name)
-        raise
-    if _stored_files.get() is not None:
-        _stored_files.get().extend(written_files)
+    with files_deleted_on_failure(), transaction.atomic():
+        images = store_new_photos(photos)
+        photos_added.send(sender=ProductImage, image_ids=[image.pk for image in images], bulk=bulk)
     return images
 
 
@@ -113,7 +106,7 @@ def lock_products(product_ids):
     )
 
 
-def store_new_photos(photos, written_files):
+def store_new_photos(photos):
     """product_images_add's writes, inside its transaction."""
     product_ids = {photo.product.pk for photo in photos}
     lock_products(product_ids)
@@ -153,7 +146,6 @@ def store_new_photos(photos, written_files):
         image.image.name = store_file(
             product_image_path(image, f"photo.{photo.checked.extension}"),
             photo.checked.content,
-            written_files,
         )
         images.append(image)
     return ProductImage.objects.bulk_create(images)
@@ -360,9 +352,10 @@ def write_batch(rows, photos, report):
     report.unchanged += len(rows) - len(new_products) - len(changed_ids)
 
 
-def store_file(name, content, written_files):
-    """Save a file under its content-addressed name, reusing an identical file already there."""
+def store_file(name, content):
+    """Save a file under its content-addressed name, reusing an identical file already there;
+    a file written is deleted when the files_deleted_on_failure block around it fails."""
     if not default_storage.exists(name):
         name = default_storage.save(name, ContentFile(content))
-        written_files.append(name)
+        _stored_files.get().append(name)
     return name
