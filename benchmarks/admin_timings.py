@@ -10,7 +10,6 @@ median and p95 milliseconds of each.
 """
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -28,7 +27,7 @@ from django.contrib.auth.models import User  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from benchmarks.page_timings import SETTINGS, summary, timed  # noqa: E402
+from benchmarks.page_timings import SETTINGS, print_summaries, timed  # noqa: E402
 from catalog.models import Product  # noqa: E402
 
 PRODUCT_LISTS = [{}, {"article_type": "Tshirts"}, {"q": "shirt"}, {"p": "40"}]
@@ -70,12 +69,7 @@ def main():
             name: [timed(client, *page(number)) for number in range(args.requests)]
             for name, page in pages.items()
         }
-    print(
-        json.dumps(
-            {"products": len(ids), **{name: summary(values) for name, values in times.items()}},
-            indent=2,
-        )
-    )
+    print_summaries(len(ids), times)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,16 @@ def summary(times):
     }
 
 
+def print_summaries(products, pages):
+    """Print JSON: the catalogue's size and each page's summary ({page: [milliseconds]})."""
+    print(
+        json.dumps(
+            {"products": products, **{name: summary(times) for name, times in pages.items()}},
+            indent=2,
+        )
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -99,12 +109,7 @@ def main():
             "product_page": [product_page(client, number) for number in range(args.requests)],
             "search_grid": [search_grid(client, number) for number in range(args.requests)],
         }
-    print(
-        json.dumps(
-            {"products": len(ids), **{name: summary(times) for name, times in pages.items()}},
-            indent=2,
-        )
-    )
+    print_summaries(len(ids), pages)
 
 
 if __name__ == "__main__":
