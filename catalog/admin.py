@@ -119,9 +119,6 @@ class ProductAdmin(admin.ModelAdmin):
         # A photo stops being primary before another one becomes it (one primary at a time).
         for image, _ in sorted(formset.changed_objects, key=lambda change: change[0].is_primary):
             product_image_save(image=image)
-        new = [
-            image_form for image_form in formset.forms if image_form.instance in formset.new_objects
-        ]
         photos = [
             NewPhoto(
                 form.instance,
@@ -129,7 +126,8 @@ class ProductAdmin(admin.ModelAdmin):
                 make_primary=image_form.cleaned_data["is_primary"],
                 position=image_form.cleaned_data["position"],
             )
-            for image_form in new
+            for image_form in formset.forms
+            if image_form.instance in formset.new_objects
         ]
         try:
             product_images_add(photos=photos)

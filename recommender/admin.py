@@ -194,11 +194,11 @@ class ProductAdmin(catalog_admin.ProductAdmin):
             (
                 number,
                 "primary" if image.is_primary else f"position {image.position}",
-                states[image.pk].state,
-                f": {states[image.pk].error}" if states[image.pk].error else "",
-                "in the index" if states[image.pk].indexed else "not in the index",
+                state.state,
+                f": {state.error}" if state.error else "",
+                "in the index" if state.indexed else "not in the index",
             )
-            for number, image in enumerate(images, start=1)
+            for number, (image, state) in enumerate(zip(images, states.values()), start=1)
         )
         return format_html(
             "<ul>{}</ul>", format_html_join("", "<li>Photo {} ({}): {}{} · {}</li>", rows)

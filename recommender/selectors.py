@@ -472,8 +472,8 @@ class PhotoState:
 
 
 def photo_states(image_ids):
-    """{image id: PhotoState} for these photos, in one query for their rows of the current
-    model (a row about an earlier file of the photo counts as pending)."""
+    """{image id: PhotoState} for these photos, in the order given, in one query for their rows
+    of the current model (a row about an earlier file of the photo counts as pending)."""
     model_fingerprint = fingerprint()
     rows = dict(
         (image_id, (status, error))
