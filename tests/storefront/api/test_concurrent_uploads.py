@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from rest_framework.authtoken.models import Token
 
 from catalog.models import ProductImage
-from tests.factories import ProductFactory
+from tests.factories import ProductFactory, ProductImageFactory
 from tests.images import colour_for, image_bytes
 
 TRIALS = 8
@@ -22,30 +22,33 @@ def token(transactional_db):
     return Token.objects.create(user=user).key
 
 
-def add_at_once(url, token, photos):
-    """POST each photo to `url` from its own thread, all released at the same moment; the
-    responses in the order of `photos`."""
-    barrier = threading.Barrier(len(photos))
-    responses = [None] * len(photos)
+def at_once(*calls):
+    """Run each call in its own thread, all released at the same moment; their results, in
+    order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
 
-    def add(number, content):
+    def run(number, call):
         barrier.wait()
-        responses[number] = requests.post(
-            url,
-            files={"photo": ("photo.jpg", content, "image/jpeg")},
-            headers={"Authorization": f"Token {token}"},
-            timeout=60,
-        )
+        results[number] = call()
 
-    threads = [
-        threading.Thread(target=add, args=(number, content))
-        for number, content in enumerate(photos)
-    ]
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return responses
+    return results
+
+
+def adding(url, token, content, **fields):
+    """A call that POSTs the photo `content` to a product's images `url`."""
+    return lambda: requests.post(
+        url,
+        data=fields,
+        files={"photo": ("photo.jpg", content, "image/jpeg")},
+        headers={"Authorization": f"Token {token}"},
+        timeout=60,
+    )
 
 
 def stored_files(media_root):
@@ -68,9 +71,8 @@ def test_the_same_photo_added_twice_at_once_is_201_and_400(live_server, token, m
     for trial in range(TRIALS):
         product = ProductFactory(image=None)
         content = image_bytes(colour=colour_for(trial))
-        responses = add_at_once(
-            f"{live_server.url}/api/v1/products/{product.pk}/images/", token, [content, content]
-        )
+        url = f"{live_server.url}/api/v1/products/{product.pk}/images/"
+        responses = at_once(adding(url, token, content), adding(url, token, content))
         statuses = sorted(response.status_code for response in responses)
         assert statuses == [201, 400], [response.text for response in responses]
         refused = next(response for response in responses if response.status_code == 400)
@@ -86,12 +88,35 @@ def test_two_first_photos_added_at_once_are_both_kept_with_one_primary(
     for trial in range(TRIALS):
         product = ProductFactory(image=None)
         photos = [image_bytes(colour=colour_for(2 * trial + side)) for side in (100, 101)]
-        responses = add_at_once(
-            f"{live_server.url}/api/v1/products/{product.pk}/images/", token, photos
-        )
+        url = f"{live_server.url}/api/v1/products/{product.pk}/images/"
+        responses = at_once(*(adding(url, token, photo) for photo in photos))
         assert [response.status_code for response in responses] == [201, 201], [
             response.text for response in responses
         ]
         assert product.images.count() == 2
         assert product.images.filter(is_primary=True).count() == 1
+    assert stored_files(media_root) == referenced_files()
+
+
+def deleting(url, token):
+    """A call that DELETEs the image at `url`."""
+    return lambda: requests.delete(url, headers={"Authorization": f"Token {token}"}, timeout=60)
+
+
+def test_a_primary_deleted_while_a_new_primary_is_added_leaves_one_primary(
+    live_server, token, media_root
+):
+    for trial in range(TRIALS):
+        product = ProductFactory(image=None)
+        first, _ = (ProductImageFactory(product=product) for _ in range(2))
+        url = f"{live_server.url}/api/v1/products/{product.pk}/images/"
+        content = image_bytes(colour=colour_for(300 + trial))
+        responses = at_once(
+            deleting(f"{url}{first.pk}/", token), adding(url, token, content, is_primary="true")
+        )
+        assert [response.status_code for response in responses] == [204, 201], [
+            response.text for response in responses
+        ]
+        assert product.images.count() == 2
+        assert product.images.get(is_primary=True).pk == responses[1].json()["id"]
     assert stored_files(media_root) == referenced_files()
