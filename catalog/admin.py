@@ -2,8 +2,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from .forms import ProductImageForm, ProductImageFormSet
-from .models import Product, ProductImage
+from .forms import ProductImageForm, ProductImageFormSet, SynonymForm
+from .models import Product, ProductImage, Synonym
 from .services import (
     NewPhoto,
     files_deleted_on_failure,
@@ -152,3 +152,13 @@ class ProductAdmin(admin.ModelAdmin):
         """Deactivate the selected products (catalog.services.products_set_active)."""
         count = products_set_active(queryset=queryset, is_active=False)
         self.message_user(request, f"{count} product(s) deactivated.")
+
+
+@admin.register(Synonym)
+class SynonymAdmin(admin.ModelAdmin):
+    """The shop's search vocabulary: words shoppers type for what the catalogue calls
+    otherwise (catalog.search reads them on every search)."""
+
+    form = SynonymForm
+    list_display = ["word", "means"]
+    search_fields = ["word", "means"]

@@ -1,10 +1,11 @@
-"""The admin's forms: a product photo upload and the set of a product's photos."""
+"""The admin's forms: a product photo upload, the set of a product's photos, a synonym."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from .images import check_image_upload
-from .models import ProductImage
+from .models import ProductImage, Synonym
+from .search import plain_words
 
 
 class ProductImageForm(forms.ModelForm):
@@ -53,3 +54,29 @@ class ProductImageFormSet(forms.BaseInlineFormSet):
             if sha256 in seen:
                 form.add_error("image", "This product already has this exact image.")
             seen.add(sha256)
+
+
+class SynonymForm(forms.ModelForm):
+    """A synonym as the search reads it: its word(s) lowercased, with single spaces, and at
+    least one meaning with a word."""
+
+    class Meta:
+        model = Synonym
+        fields = ["word", "means"]
+
+    def clean_word(self):
+        """The word(s), lowercased, single-spaced; a ValidationError without a word."""
+        words = " ".join(plain_words(self.cleaned_data["word"]))
+        if not words:
+            raise ValidationError("Type the word (letters or digits) shoppers search for.")
+        return words
+
+    def clean_means(self):
+        """The meanings, each lowercased and single-spaced, comma-separated; a ValidationError
+        without one."""
+        meanings = [
+            " ".join(plain_words(meaning)) for meaning in self.cleaned_data["means"].split(",")
+        ]
+        if not any(meanings):
+            raise ValidationError('Name what the catalogue calls it, e.g. "casual shoes".')
+        return ", ".join(meaning for meaning in meanings if meaning)

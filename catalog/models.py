@@ -124,3 +124,29 @@ class ProductImage(models.Model):
     def thumbnail_url(self):
         """The URL of the thumbnail, or of the photo while it has none."""
         return (self.thumbnail or self.image).url
+
+
+class Synonym(models.Model):
+    """A word shoppers use for what the catalogue calls otherwise: a search for `word`
+    ("sneakers") also finds what it means ("casual shoes, sports shoes"). Read by
+    catalog.search."""
+
+    word = models.CharField(
+        max_length=64,
+        unique=True,
+        help_text='What a shopper types: a word or a few ("sneakers", "t shirt"), any case.',
+    )
+    means = models.CharField(
+        max_length=255,
+        help_text='What the catalogue calls it, separated by commas: "casual shoes, sports shoes".',
+    )
+
+    class Meta:
+        ordering = ["word"]
+
+    def __str__(self):
+        return f"{self.word} → {self.means}"
+
+    def meanings(self):
+        """The phrases of `means`, as a list (empty ones left out)."""
+        return [meaning.strip() for meaning in self.means.split(",") if meaning.strip()]

@@ -4,21 +4,12 @@ from collections import Counter
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from django.db import connection
-from django.db.models import Count, F, Max, Min, Q
+from django.db.models import Count, F, Max, Min, QuerySet
 
 from .models import Product, ProductImage
+from .search import ReadQuery, matching_products, read_query
 
-SEARCHED_FIELDS = [
-    "name",
-    "article_type",
-    "base_colour",
-    "master_category",
-    "sub_category",
-    "gender",
-]
 FACETS = ["gender", "master_category", "article_type", "base_colour"]
-MAX_WORDS = 10  # of a text query: the rest are left out, so that any query stays cheap
 
 
 @dataclass(frozen=True)
@@ -61,40 +52,28 @@ def product_list(*, include_inactive=False):
     return products if include_inactive else products.filter(is_active=True)
 
 
-def product_search(*, query="", filters=None, products=None):
-    """Products (default: the active ones) matching a text query and filters, best match first.
+@dataclass(frozen=True)
+class SearchResults:
+    """A search's products (a Product queryset, best match first), its query as read
+    (catalog.search.ReadQuery; None without words) and whether the products match every
+    word (False: none did, and these match some)."""
 
-    On PostgreSQL the query is a full-text search (web search syntax, English stemming)
-    ranked by relevance; elsewhere every word must appear in one of SEARCHED_FIELDS. Only
-    the first MAX_WORDS words of the query count.
-    """
+    products: QuerySet
+    reading: ReadQuery | None = None
+    every_word: bool = True
+
+
+def product_search(*, query="", filters=None, products=None):
+    """SearchResults of the products (default: the active ones) matching a text query
+    (catalog.search: synonyms, respelling, ranking) and filters."""
     products = product_list() if products is None else products
     if filters:
         products = filters.apply(products)
-    words = (query or "").split()[:MAX_WORDS]
-    if not words:
-        return products
-    if connection.vendor == "postgresql":
-        return full_text_search(products, " ".join(words))
-    for word in words:
-        products = products.filter(
-            Q.create([(f"{field}__icontains", word) for field in SEARCHED_FIELDS], connector=Q.OR)
-        )
-    return products
-
-
-def full_text_search(products, query):
-    """PostgreSQL full-text search of the products (English stemming, web search syntax),
-    annotated with `rank` and ordered by it, newest first among equals."""
-    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
-    vector = SearchVector(*SEARCHED_FIELDS, config="english")
-    search = SearchQuery(query, search_type="websearch", config="english")
-    return (
-        products.annotate(document=vector, rank=SearchRank(vector, search))
-        .filter(document=search)
-        .order_by("-rank", "-created_at", "-id")
-    )
+    reading = read_query(query)
+    if not reading.terms:
+        return SearchResults(products)
+    matching, every_word = matching_products(products, reading.terms)
+    return SearchResults(matching, reading, every_word)
 
 
 # The orders a shopper can sort by, besides the search's own (best match first).

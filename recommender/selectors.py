@@ -401,19 +401,26 @@ def settled_count(best, scores):
 
 
 def products_inspired_by(*, product_ids, k=10):
-    """Products close to the mean vector of the given (viewed) products,
-    excluding them; [] with none."""
-    viewed = Product.objects.filter(pk__in=product_ids).prefetch_related(
-        "images"
-    )  # for product_vector
-    vectors = [vector for vector in map(product_vector, viewed) if vector is not None]
+    """Products close to the mean vector of the given (viewed) products, excluding them; []
+    with none."""
+    return products_looking_like(product_ids=product_ids, k=k)
+
+
+def products_looking_like(*, product_ids, k, filters=None, exclude=None):
+    """Up to k active products nearest to the mean of these products' stored vectors (unit
+    length), passing `filters`, none of them nor of `exclude` (a Product queryset: e.g. the
+    text matches a look-alike search adds to); [] when none of them has a vector."""
+    seeds = Product.objects.filter(pk__in=product_ids).prefetch_related("images")
+    vectors = [vector for vector in map(product_vector, seeds) if vector is not None]
     if not vectors:
         return []
     mean = np.mean(vectors, axis=0)
     mean /= np.linalg.norm(mean) or 1.0
-    seen = {product.pk for product in viewed}
-    found = nearest_products(mean, k=k + len(seen))
-    return [result for result in found if result.product.pk not in seen][:k]
+    photos = ProductImage.objects.filter(product__is_active=True).exclude(product__in=product_ids)
+    if exclude is not None:
+        photos = photos.exclude(product__in=exclude.values("pk"))
+    image_ids = np.array(photos.values_list("id", flat=True), np.int64)
+    return nearest_products(mean, k=k, filters=filters, image_ids=image_ids)
 
 
 def primary_vectors(model_fingerprint):

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
 
+from catalog.search import suggested_query
 from catalog.selectors import (
     FACETS,
     facet_counts,
@@ -26,6 +27,7 @@ from recommender.selectors import (
     kept_photo,
     photo_checked,
     products_inspired_by,
+    products_looking_like,
     search_kept_photo,
     similar_products,
 )
@@ -35,6 +37,9 @@ from .forms import BoxForm, FiltersForm, PhotoSearchForm, SearchForm, Similarity
 from .throttles import ImageSearchAnonThrottle
 from .trail import TRAIL_BACK, trail_keep, trail_of
 
+# "Found by look" of a text search: products like its first LOOK_SEEDS matches.
+LOOK_SEEDS = 5
+LOOK_RESULTS = 10
 # Pages of results a search by photo lists: k = PHOTO_SEARCH_PAGES * CATALOG_PAGE_SIZE.
 PHOTO_SEARCH_PAGES = 4
 FACET_LABELS = {
@@ -81,19 +86,26 @@ def page_or_404(items, number):
 @without_empty_parameters
 def home(request):
     """The search grid: text query, facet filters with counts, a sort order, 25 products a
-    page."""
+    page; for a text query, on its first page, the products found by look (found_by_look). A
+    query longer than the form allows is a 400 with the form's error, not the whole catalogue."""
     prices = price_range()
     form = SearchForm(request.GET, prices=prices is not None)
     query, filters = form.query(), form.filters()
-    products = product_search(query=query, filters=filters)
+    results = product_search(query=query, filters=filters)
+    products = product_list().none() if form.has_error("q") else results.products
     page = page_or_404(products_sorted(products, form.order()), request.GET.get("page"))
-    browsing = not query and not filters
+    suggestion = suggested_query(results.reading) if query and not page.object_list else None
+    browsing = not query and not filters and not form.has_error("q")
     return render(
         request,
         "storefront/home.html",
         {
             "form": form,
             "query": query,
+            "reading": results.reading,
+            "every_word": results.every_word,
+            "suggestion": suggestion,
+            "suggestion_query": suggestion and query_with(request, q=suggestion),
             "filtered": bool(filters),
             "page": page,
             "facets": facet_choices(products, form),
@@ -101,7 +113,35 @@ def home(request):
             "inspired": products_inspired_by(product_ids=trail_of(request).viewed, k=10)
             if browsing
             else [],
+            "by_look": found_by_look(results, suggestion, filters)
+            if query and page.number == 1
+            else [],
         },
+        status=400 if form.has_error("q") else 200,
+    )
+
+
+def query_with(request, **values):
+    """The request's query string ("?..."), `values` set and without its page."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    for name, value in values.items():
+        query[name] = value
+    return "?" + query.urlencode()
+
+
+def found_by_look(results, suggestion, filters):
+    """Products of a text search found by look: up to LOOK_RESULTS products that look like its
+    LOOK_SEEDS best matches (those of the suggested query when it has none) and that its words
+    did not find."""
+    seeds = results.products
+    if suggestion:
+        seeds = product_search(query=suggestion, filters=filters).products
+    return products_looking_like(
+        product_ids=list(seeds.values_list("pk", flat=True)[:LOOK_SEEDS]),
+        k=LOOK_RESULTS,
+        filters=filters,
+        exclude=results.products,
     )
 
 

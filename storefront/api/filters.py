@@ -4,7 +4,8 @@ import django_filters
 from rest_framework import serializers
 
 from catalog.models import Product
-from catalog.selectors import MAX_WORDS, CatalogueFilters, product_search
+from catalog.search import MAX_WORDS
+from catalog.selectors import CatalogueFilters, product_search
 
 from .fields import PriceFilter, PriceFilterField, QueryFilter, StrictIntegerField
 
@@ -75,7 +76,7 @@ class ProductFilter(django_filters.FilterSet):
             query=data.get("q"),
             filters=catalogue_filters(data),
             products=self.of_status(queryset, data.get("status") or "active"),
-        )
+        ).products
         return self.filters["ordering"].filter(products, data.get("ordering"))
 
     def of_status(self, products, status):

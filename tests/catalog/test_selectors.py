@@ -43,37 +43,39 @@ def names(queryset):
 
 def test_an_empty_query_lists_the_active_catalogue(products):
     assert (
-        names(product_search())
+        names(product_search().products)
         == names(product_list())
         == {products["shirt"].name, products["dress"].name, products["shoes"].name}
     )
 
 
 def test_a_query_matches_names_and_attributes(products):
-    assert names(product_search(query="shirt")) == {products["shirt"].name}
-    assert names(product_search(query="navy")) == {products["shirt"].name}
-    assert names(product_search(query="women red")) == {products["dress"].name}
-    assert names(product_search(query="footwear")) == {products["shoes"].name}
+    assert names(product_search(query="shirt").products) == {products["shirt"].name}
+    assert names(product_search(query="navy").products) == {products["shirt"].name}
+    assert names(product_search(query="women red").products) == {products["dress"].name}
+    assert names(product_search(query="footwear").products) == {products["shoes"].name}
 
 
 def test_a_query_with_no_match_finds_nothing(products):
-    assert not product_search(query="umbrella").exists()
+    assert not product_search(query="umbrella").products.exists()
 
 
 def test_filters_narrow_the_search(products):
-    assert names(product_search(filters=CatalogueFilters(gender="Women"))) == {
+    assert names(product_search(filters=CatalogueFilters(gender="Women")).products) == {
         products["dress"].name
     }
-    assert names(product_search(filters=CatalogueFilters(price_min=Decimal("30")))) == {
+    assert names(product_search(filters=CatalogueFilters(price_min=Decimal("30"))).products) == {
         products["dress"].name
     }
-    assert names(product_search(filters=CatalogueFilters(price_max=Decimal("30")))) == {
+    assert names(product_search(filters=CatalogueFilters(price_max=Decimal("30"))).products) == {
         products["shirt"].name
     }
-    assert not product_search(query="shirt", filters=CatalogueFilters(gender="Women")).exists()
+    assert not product_search(
+        query="shirt", filters=CatalogueFilters(gender="Women")
+    ).products.exists()
 
 
 def test_facets_count_each_value(products):
-    facets = facet_counts(product_search())
+    facets = facet_counts(product_search().products)
     assert dict(facets["gender"]) == {"Men": 2, "Women": 1}
     assert dict(facets["article_type"]) == {"Shirts": 1, "Dresses": 1, "Casual Shoes": 1}
