@@ -5,7 +5,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from catalog.models import Product, ProductImage
+from catalog.models import Product, ProductImage, Synonym
+from catalog.selectors import product_search
 from catalog.signals import photos_added
 from tests.factories import ProductFactory, ProductImageFactory
 from tests.images import image_bytes
@@ -268,3 +269,33 @@ def test_a_primary_chosen_on_a_stale_page_takes_over_from_one_added_meanwhile(ad
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.content.decode()
     assert list(product.images.filter(is_primary=True)) == [second]
+
+
+def test_a_synonym_added_in_the_admin_finds_products_by_it(admin_client):
+    boots = ProductFactory(name="Woodland Men Brown Boots", article_type="Casual Shoes")
+    ProductFactory(name="Roadster Men Blue Shirt", article_type="Shirts")
+    assert not product_search(query="Chukkas").products.exists()
+
+    response = admin_client.post(
+        reverse("admin:catalog_synonym_add"),
+        {"word": "  Chukkas ", "means": "boots,  , Casual Shoes"},
+    )
+
+    assert response.status_code == 302
+    synonym = Synonym.objects.get(word="chukkas")
+    assert synonym.means == "boots, casual shoes"
+    assert list(product_search(query="Chukkas").products) == [boots]
+
+
+@pytest.mark.parametrize(
+    "fields, error",
+    [
+        ({"word": "--", "means": "boots"}, "Type the word"),
+        ({"word": "chukkas", "means": " , ,"}, "Name what the catalogue calls it"),
+    ],
+)
+def test_a_synonym_without_words_is_a_form_error(admin_client, fields, error):
+    response = admin_client.post(reverse("admin:catalog_synonym_add"), fields)
+
+    assert response.status_code == 200 and error in response.content.decode()
+    assert not Synonym.objects.filter(word="chukkas").exists()
