@@ -423,6 +423,21 @@ def products_looking_like(*, product_ids, k, filters=None, exclude=None):
     return nearest_products(mean, k=k, filters=filters, image_ids=image_ids)
 
 
+LOOK_SEEDS = 5  # best text matches a search by look from text starts from
+
+
+def found_by_look(*, seeds, exclude, k, filters=None):
+    """Up to k products that look like the first LOOK_SEEDS of `seeds` (a ranked Product
+    queryset: a text search's matches) and are none of `exclude` (a Product queryset: what the
+    words found), passing `filters` (products_looking_like)."""
+    return products_looking_like(
+        product_ids=list(seeds.values_list("pk", flat=True)[:LOOK_SEEDS]),
+        k=k,
+        filters=filters,
+        exclude=exclude,
+    )
+
+
 def primary_vectors(model_fingerprint):
     """(articleTypes, baseColours, vectors) of the active products' primary photos with a
     stored vector of this model: two lists of n strings and float32 (n, d) unit vectors

@@ -24,10 +24,10 @@ from catalog.selectors import (
 )
 from recommender.kept_photos import PhotoNotKept
 from recommender.selectors import (
+    found_by_look,
     kept_photo,
     photo_checked,
     products_inspired_by,
-    products_looking_like,
     search_kept_photo,
     similar_products,
 )
@@ -37,9 +37,7 @@ from .forms import BoxForm, FiltersForm, PhotoSearchForm, SearchForm, Similarity
 from .throttles import ImageSearchAnonThrottle
 from .trail import TRAIL_BACK, trail_keep, trail_of
 
-# "Found by look" of a text search: products like its first LOOK_SEEDS matches.
-LOOK_SEEDS = 5
-LOOK_RESULTS = 10
+LOOK_RESULTS = 10  # products a text search shows as found by look
 # Pages of results a search by photo lists: k = PHOTO_SEARCH_PAGES * CATALOG_PAGE_SIZE.
 PHOTO_SEARCH_PAGES = 4
 FACET_LABELS = {
@@ -86,7 +84,7 @@ def page_or_404(items, number):
 @without_empty_parameters
 def home(request):
     """The search grid: text query, facet filters with counts, a sort order, 25 products a
-    page; for a text query, on its first page, the products found by look (found_by_look). A
+    page; for a text query, on its first page, the products found by look (look_alikes). A
     query longer than the form allows is a 400 with the form's error, not the whole catalogue."""
     prices = price_range()
     form = SearchForm(request.GET, prices=prices is not None)
@@ -113,7 +111,7 @@ def home(request):
             "inspired": products_inspired_by(product_ids=trail_of(request).viewed, k=10)
             if browsing
             else [],
-            "by_look": found_by_look(results, suggestion, filters)
+            "by_look": look_alikes(results, suggestion, filters)
             if query and page.number == 1
             else [],
         },
@@ -130,19 +128,13 @@ def query_with(request, **values):
     return "?" + query.urlencode()
 
 
-def found_by_look(results, suggestion, filters):
-    """Products of a text search found by look: up to LOOK_RESULTS products that look like its
-    LOOK_SEEDS best matches (those of the suggested query when it has none) and that its words
-    did not find."""
+def look_alikes(results, suggestion, filters):
+    """The products a text search finds by look (recommender.selectors.found_by_look): like its
+    best matches, or like those of the suggested query when it has none."""
     seeds = results.products
     if suggestion:
         seeds = product_search(query=suggestion, filters=filters).products
-    return products_looking_like(
-        product_ids=list(seeds.values_list("pk", flat=True)[:LOOK_SEEDS]),
-        k=LOOK_RESULTS,
-        filters=filters,
-        exclude=results.products,
-    )
+    return found_by_look(seeds=seeds, exclude=results.products, k=LOOK_RESULTS, filters=filters)
 
 
 def product_detail(request, pk):
