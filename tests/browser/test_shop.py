@@ -129,3 +129,27 @@ def test_numbered_pages_lead_to_the_last(live_server, shop, page):
     expect(page.locator('.pagination [aria-current="page"]')).to_have_text("3")
     follow(page, page.get_by_role("link", name="First"))
     expect(page.locator('.pagination [aria-current="page"]')).to_have_text("1")
+
+
+def test_a_misspelt_search_says_what_it_searched_and_a_dead_end_leads_on(
+    live_server, shop, page, screenshot
+):
+    page.goto(live_server.url)
+    box = page.get_by_label("Search", exact=True)
+    box.fill("shrit")
+    box.press("Enter")
+    expect(page.locator(".notice").first).to_have_text(
+        "No product matches “shrit”: showing results for “shirt”."
+    )
+    expect(page.locator(".grid").first.locator(".card").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Found by look")).to_be_visible()
+    screenshot(page, "search-misspelt")
+
+    box = page.get_by_label("Search", exact=True)
+    box.fill("wacthqzx")
+    box.press("Enter")
+    expect(page.locator(".empty")).to_contain_text("No products match “wacthqzx”.")
+    expect(page.get_by_role("heading", name="Found by look")).to_be_visible()
+    follow(page, page.locator(".empty").get_by_role("link").first)
+    expect(page.locator("h1")).to_have_text(re.compile(r"Results for “watch"))
+    expect(page.locator(".grid").first.locator(".card").first).to_be_visible()
