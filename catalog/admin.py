@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
-from .forms import ProductImageForm, ProductImageFormSet, SynonymForm
+from .forms import ProductForm, ProductImageForm, ProductImageFormSet, SynonymForm
 from .models import Product, ProductImage, Synonym
 from .services import (
     NewPhoto,
@@ -51,6 +51,7 @@ class ProductImageInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
+    form = ProductForm
     list_display = [
         "thumbnail",
         "name",
@@ -85,6 +86,7 @@ class ProductAdmin(admin.ModelAdmin):
                     "sub_category",
                     "article_type",
                     "base_colour",
+                    "add_new_values",
                     "season",
                     "year",
                     "usage",

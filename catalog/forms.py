@@ -1,11 +1,64 @@
-"""The admin's forms: a product photo upload, the set of a product's photos, a synonym."""
+"""The admin's forms: a product, a product photo upload, the set of a product's photos, a
+synonym."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from .images import check_image_upload
-from .models import ProductImage, Synonym
+from .models import Product, ProductImage, Synonym
 from .search import plain_words
+from .selectors import LISTED_FIELDS, listed_spellings, listed_values
+
+
+class ListedTextInput(forms.TextInput):
+    """A text box that offers the catalogue's values of its field as one types (a <datalist>)."""
+
+    template_name = "catalog/widgets/listed_text.html"
+
+    def __init__(self, field):
+        super().__init__(attrs={"class": "vTextField"})
+        self.field = field
+
+    def get_context(self, name, value, attrs):
+        """The input's context, with `listed` (the values) and the datalist's id as `list`."""
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        widget["attrs"]["list"] = f"{widget['attrs'].get('id', name)}_listed"
+        widget["listed"] = listed_values(self.field)
+        return context
+
+
+class ProductForm(forms.ModelForm):
+    """A product in the admin: its category, type and colour are the catalogue's values (offered
+    as one types, any case accepted); a value no product has is a form error unless "Add new
+    values" is ticked, so that a typo cannot make a facet value of its own."""
+
+    add_new_values = forms.BooleanField(
+        required=False,
+        label="Add new values",
+        help_text="Tick to give this product a category, type or colour that no product has yet.",
+    )
+
+    class Meta:
+        model = Product
+        fields = "__all__"
+        widgets = {field: ListedTextInput(field) for field in LISTED_FIELDS}
+
+    def clean(self):
+        """The fields, the listed ones spelt as the catalogue spells them; an error on each
+        value the catalogue does not hold, unless add_new_values."""
+        data = super().clean()
+        spelled, unlisted = listed_spellings(
+            {field: data[field] for field in LISTED_FIELDS if data.get(field)}
+        )
+        data.update(spelled)
+        if not data.get("add_new_values"):
+            for value in unlisted:
+                self.add_error(
+                    value.field,
+                    value.message("Pick one of the list, or tick “Add new values” to add it."),
+                )
+        return data
 
 
 class ProductImageForm(forms.ModelForm):

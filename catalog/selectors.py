@@ -1,5 +1,6 @@
 """Reads of the catalogue: the search behind the shop grid and the API's product list."""
 
+import difflib
 from collections import Counter
 from dataclasses import dataclass, fields
 from decimal import Decimal
@@ -103,6 +104,51 @@ def facet_counts(products):
         facet: sorted(counts[facet].items(), key=lambda item: (-item[1], item[0]))
         for facet in FACETS
     }
+
+
+# The attributes whose values a product takes from the catalogue's (the facets shoppers filter
+# by, with their labels): a new value is added only on purpose, so that a typo cannot make a
+# facet value of its own.
+LISTED_FIELDS = {"master_category": "category", "article_type": "type", "base_colour": "colour"}
+
+
+def listed_values(field):
+    """The values of `field` (a key of LISTED_FIELDS) in the catalogue, sorted, blank left out."""
+    values = Product.objects.exclude(**{field: ""}).values_list(field, flat=True).distinct()
+    return sorted(values.order_by())
+
+
+@dataclass(frozen=True)
+class UnlistedValue:
+    """A value of a LISTED_FIELDS field that the catalogue does not hold, and the closest
+    values it does (up to 3, closest first)."""
+
+    field: str
+    value: str
+    closest: list
+
+    def message(self, how_to_add):
+        """What is wrong, naming the closest values, then `how_to_add` a new one."""
+        closest = f" (closest: {', '.join(self.closest)})" if self.closest else ""
+        label = LISTED_FIELDS[self.field]
+        return f"“{self.value}” is not a {label} of the catalogue{closest}. {how_to_add}"
+
+
+def listed_spellings(values):
+    """(`values` ({field of LISTED_FIELDS: value}) spelt as the catalogue spells them, any case
+    matching; an UnlistedValue for each the catalogue does not hold). Blank values pass."""
+    spelled, unlisted = dict(values), []
+    for field, value in values.items():
+        if not value:
+            continue
+        listed = listed_values(field)
+        by_case = {listed_value.casefold(): listed_value for listed_value in listed}
+        if value.casefold() in by_case:
+            spelled[field] = by_case[value.casefold()]
+        else:
+            closest = difflib.get_close_matches(value, listed, n=3, cutoff=0.6)
+            unlisted.append(UnlistedValue(field, value, closest))
+    return spelled, unlisted
 
 
 def price_range():

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Product, ProductImage
+from catalog.selectors import LISTED_FIELDS, listed_spellings
 from recommender.photo_query import Box
 
 from .fields import (
@@ -112,13 +113,44 @@ class ProductInputSerializer(KnownFieldsOnly, ProductFields):
 
     price = PriceField(required=False, allow_null=True, help_text='e.g. "49.90" (a string).')
     is_active = StrictBooleanField(required=False, help_text="false hides it from customers.")
+    newValues = StrictBooleanField(
+        required=False,
+        write_only=True,
+        help_text="true to give the product a masterCategory, articleType or colour that no "
+        "product has yet (else such a value is refused: a typo cannot make a new one).",
+    )
 
     class Meta:
         model = Product
-        fields = WRITABLE_FIELDS
+        fields = [*WRITABLE_FIELDS, "newValues"]
 
     def validate_external_id(self, value):
         return value or None  # unique when given; "" means none
+
+    def validate(self, attrs):
+        """The attributes, category, type and colour spelt as the catalogue spells them
+        (catalog.selectors.listed_spellings); a 400 naming each value it does not hold,
+        unless newValues is true."""
+        attrs = super().validate(attrs)
+        new_values = attrs.pop("newValues", False)
+        spelled, unlisted = listed_spellings(
+            {field: attrs[field] for field in LISTED_FIELDS if field in attrs}
+        )
+        if unlisted and not new_values:
+            raise serializers.ValidationError(
+                {
+                    self.fields_by_source[value.field]: value.message(
+                        'Send "newValues": true to add it.'
+                    )
+                    for value in unlisted
+                }
+            )
+        return attrs | spelled
+
+    @property
+    def fields_by_source(self):
+        """{model field: API name} of the writable fields."""
+        return {field.source: name for name, field in self.fields.items()}
 
 
 class SimilarProductSerializer(serializers.Serializer):

@@ -16,8 +16,10 @@ ADD_URL = reverse("admin:catalog_product_add")
 
 
 def product_form(*uploads, **fields):
-    """POST data for the admin's add-product page, with one inline form per upload."""
+    """POST data for the admin's add-product page, with one inline form per upload (new values
+    of category, type and colour allowed: the catalogue is often empty)."""
     data = {
+        "add_new_values": "on",
         "name": "Roadster Men Navy Shirt",
         "external_id": "",
         "price": "",
@@ -299,3 +301,32 @@ def test_a_synonym_without_words_is_a_form_error(admin_client, fields, error):
 
     assert response.status_code == 200 and error in response.content.decode()
     assert not Synonym.objects.filter(word="chukkas").exists()
+
+
+def test_category_type_and_colour_are_chosen_from_the_catalogue(admin_client, media_root):
+    ProductFactory(master_category="Apparel", article_type="Tshirts", base_colour="Navy Blue")
+    files = stored_files(media_root)
+    page = admin_client.get(ADD_URL).content.decode()
+    assert 'list="id_article_type_listed"' in page and '<option value="Tshirts">' in page
+
+    typo = product_form(
+        upload(image_bytes()), article_type="Tshrits", base_colour="navy blue", add_new_values=""
+    )
+    response = admin_client.post(ADD_URL, typo)
+
+    assert response.status_code == 200
+    assert (
+        "“Tshrits” is not a type of the catalogue (closest: Tshirts)." in response.content.decode()
+    )
+    assert Product.objects.count() == 1 and stored_files(media_root) == files
+
+
+def test_a_new_value_is_added_on_purpose_and_a_listed_one_is_spelt_as_listed(admin_client):
+    ProductFactory(master_category="Apparel", article_type="Tshirts", base_colour="Navy Blue")
+    form = product_form(upload(image_bytes()), article_type="Kimonos", base_colour="navy BLUE")
+
+    response = admin_client.post(ADD_URL, form)  # "Add new values" ticked
+
+    assert response.status_code == 302
+    added = Product.objects.get(name=form["name"])
+    assert (added.article_type, added.base_colour) == ("Kimonos", "Navy Blue")

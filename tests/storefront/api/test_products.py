@@ -28,6 +28,7 @@ NEW_PRODUCT = {
     "articleType": "Casual Shoes",
     "colour": "Red",
     "price": "49.90",
+    "newValues": True,  # the catalogue has no Footwear, Casual Shoes or Red yet
 }
 
 
@@ -233,7 +234,8 @@ def test_the_external_id_is_unique(staff):
 
 def test_staff_update_a_product(staff):
     product = ProductFactory()
-    response = staff.patch(detail(product), {"colour": "Green", "price": "5.00"}, format="json")
+    ProductFactory(base_colour="Green")
+    response = staff.patch(detail(product), {"colour": "green", "price": "5.00"}, format="json")
     assert response.status_code == 200, response.content
     product.refresh_from_db()
     assert (product.base_colour, product.price, response.json()["colour"]) == (
@@ -244,6 +246,22 @@ def test_staff_update_a_product(staff):
     assert (
         staff.put(detail(product), NEW_PRODUCT, format="json").json()["name"] == NEW_PRODUCT["name"]
     )
+
+
+def test_a_category_type_or_colour_the_catalogue_lacks_is_refused_unless_new_values(staff):
+    product = ProductFactory(article_type="Shirts", base_colour="Blue")
+    typo = {"articleType": "Shrits", "colour": "blue"}
+
+    response = staff.patch(detail(product), typo, format="json")
+
+    assert_error(response, 400, "invalid", fields=["articleType"])
+    assert response.json()["error"]["fields"]["articleType"] == [
+        '“Shrits” is not a type of the catalogue (closest: Shirts). Send "newValues": true to '
+        "add it."
+    ]
+    response = staff.patch(detail(product), typo | {"newValues": True}, format="json")
+    assert response.status_code == 200 and response.json()["articleType"] == "Shrits"
+    assert response.json()["colour"] == "Blue"  # spelt as the catalogue spells it
 
 
 def test_staff_delete_a_product(staff):
