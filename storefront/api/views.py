@@ -225,6 +225,10 @@ class TokenView(ObtainAuthToken):
     from that address with a 429 and Retry-After for LOGIN_COOLOFF_MINUTES (default 15)."""
 
     extra_error_codes = {429}  # for the schema (ApiSchema.error_codes)
+    # One request content type, as every other JSON endpoint: a client generated from the
+    # schema (openapi-python-client) cannot choose among several.
+    parser_classes = [JSONParser]
+    authentication_classes = []  # a sign-in: the schema asks no credentials of it
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -19,7 +19,11 @@ def account(settings):
 
 
 def sign_in(client, password, address, url=TOKEN):
-    return client.post(url, {"username": "alice", "password": password}, REMOTE_ADDR=address)
+    """A sign-in: JSON to the API's token endpoint, a form to the admin's."""
+    body = {"username": "alice", "password": password}
+    if url == TOKEN:
+        return client.post(url, body, format="json", REMOTE_ADDR=address)
+    return client.post(url, body, REMOTE_ADDR=address)
 
 
 def test_after_the_limit_that_account_from_that_address_waits(account):
@@ -56,3 +60,8 @@ def test_a_success_clears_the_count(account):
     assert sign_in(api, "the-right-one", ATTACKER).status_code == 200
     for _ in range(2):
         assert_error(sign_in(api, "guess", ATTACKER), 400, "invalid")
+
+
+def test_the_token_endpoint_takes_json_only(account):
+    response = APIClient().post(TOKEN, {"username": "alice", "password": "the-right-one"})
+    assert_error(response, 415, "unsupported_media_type")
