@@ -47,6 +47,21 @@ def search_others(index, queries, k, rows=None):
     return scores[others].reshape(len(queries), k), neighbours[others].reshape(len(queries), k)
 
 
+def result_hits(neighbours, labels, k, queries=None):
+    """(queries, k) bool: whether each of a query's first k results (`neighbours`, row indexes)
+    has the query's label (`labels` of every row; `queries` as in precision_and_map)."""
+    labels = np.asarray(labels)
+    return labels[neighbours[:, :k]] == labels[query_rows(len(labels), queries)][:, None]
+
+
+def precision_by_label(hits, labels):
+    """{label: mean precision of its queries}: `hits` (queries, k) as result_hits gives, and
+    the label of each query."""
+    precision = hits.mean(axis=1)
+    labels = np.asarray(labels)
+    return {label: float(precision[labels == label].mean()) for label in sorted(set(labels))}
+
+
 def precision_and_map(neighbours, labels, k, queries=None):
     """(precision@k, mAP@k) averaged over the queries: `labels` of every row, `neighbours`
     (queries, >= k) row indexes of each query row's results (`queries`, default every row),
@@ -54,7 +69,7 @@ def precision_and_map(neighbours, labels, k, queries=None):
     divided by min(k, the other rows with the query's label), at least 1."""
     labels = np.asarray(labels)
     query_labels = labels[query_rows(len(labels), queries)]
-    hits = labels[neighbours[:, :k]] == query_labels[:, None]
+    hits = result_hits(neighbours, labels, k, queries)
     relevant = np.array([np.count_nonzero(labels == label) - 1 for label in query_labels])
     precision = hits.mean(axis=1)
     cumulative = np.cumsum(hits, axis=1)

@@ -55,18 +55,20 @@ class SimilarProduct:
     relevant: bool = True
 
 
-def similar_products(*, product, k=25, filters=None):
+def similar_products(*, product, k=25, filters=None, expansion=True, floor=True):
     """The k products that look most like `product`: never itself, never inactive, one entry
-    per product. The product's vector is expanded first (recommender.expansion)."""
+    per product. The product's vector is expanded first (recommender.expansion) unless
+    `expansion` is False; each result is marked relevant or not by the model's relevance floor
+    (recommender.floors) unless `floor` is False (all relevant)."""
     # The product's image ids (prefetched when the caller has them), read once.
     own_photos = [image.pk for image in product.images.all()]
     vector = stored_vector(own_photos)
     if vector is None:
         return []
-    results = nearest_products(
-        expanded_query(vector, own_photos), k=k, filters=filters, exclude_product_id=product.pk
-    )
-    return above_floor(results, "more_like_this")
+    if expansion:
+        vector = expanded_query(vector, own_photos)
+    results = nearest_products(vector, k=k, filters=filters, exclude_product_id=product.pk)
+    return above_floor(results, "more_like_this") if floor else results
 
 
 def above_floor(results, kind_of_query):
@@ -82,18 +84,19 @@ def above_floor(results, kind_of_query):
     ]
 
 
-def search_by_image(*, upload, k=25, filters=None, box=None):
+def search_by_image(*, upload, k=25, filters=None, box=None, floor=True):
     """The k products that look most like an uploaded photo, or like the part of it in `box`
-    (recommender.photo_query.Box); raises ValidationError for a bad upload. At most
+    (recommender.photo_query.Box), marked by the relevance floor unless `floor` is False
+    (search_by_photo_query); raises ValidationError for a bad upload. At most
     RECOMMENDER_PHOTO_SEARCHES_AT_ONCE photos of a process are checked and embedded at once;
     the others wait their turn."""
     with photo_searches():
         checked = check_image_upload(upload)
         query = embed_photo_query(checked.content, box)
-    return search_by_photo_query(query, k=k, filters=filters)
+    return search_by_photo_query(query, k=k, filters=filters, floor=floor)
 
 
-def search_by_photo_query(query, *, k=25, filters=None):
+def search_by_photo_query(query, *, k=25, filters=None, floor=True):
     """The k products that look most like a PhotoQuery (recommender.embedding.embed_photo_query),
     the products of the photo's garment kind first when the kind head trusts it (trusted_kind),
     or of a near match's kind (is_near_match); the others follow, as not relevant, when fewer
@@ -102,23 +105,26 @@ def search_by_photo_query(query, *, k=25, filters=None):
     The photo is searched as its views, each product ranked by its better score. The query is
     not expanded: a shopper's photo is far from the catalogue photos (its light, its
     background), so its neighbours would pull it away from the very product photographed
-    (found first 0.76 -> 0.49 of the time for a crop, docs/benchmarks.md)."""
+    (found first 0.76 -> 0.49 of the time for a crop, docs/benchmarks.md). Results are marked by
+    the relevance floor (above_floor) unless `floor` is False: then only those of another kind
+    than the trusted one are not relevant."""
+    marked = (lambda results: above_floor(results, "search_by_photo")) if floor else list
     everything = nearest_products(query.vectors, k=k, filters=filters)
     kind = trusted_kind(query)
     if kind is None:
-        return above_floor(everything, "search_by_photo")
+        return marked(everything)
     photo_kinds = indexed_photo_kinds()
     same_kind = products_of_kind(query, photo_kinds.photos_of(kind), k, filters)
     if is_near_match(everything, same_kind):
         kind = photo_kinds.kind_of_product(everything[0].product)
         if kind == OTHER:
-            return above_floor(everything, "search_by_photo")
+            return marked(everything)
         same_kind = products_of_kind(query, photo_kinds.photos_of(kind), k, filters)
     found = {result.product.pk for result in same_kind}
     rest = [
         replace(result, relevant=False) for result in everything if result.product.pk not in found
     ]
-    return above_floor(same_kind + rest[: k - len(same_kind)], "search_by_photo")
+    return marked(same_kind + rest[: k - len(same_kind)])
 
 
 def products_of_kind(query, image_ids, k, filters):
@@ -438,24 +444,44 @@ def found_by_look(*, seeds, exclude, k, filters=None):
     )
 
 
-def primary_vectors(model_fingerprint):
-    """(articleTypes, baseColours, vectors) of the active products' primary photos with a
-    stored vector of this model: two lists of n strings and float32 (n, d) unit vectors
-    (shape (0, 0) when there are none)."""
+@dataclass(frozen=True)
+class PrimaryPhotos:
+    """The active products' primary photos with a stored vector of one model, one row each:
+    lists of n image ids, articleTypes, baseColours and masterCategories, and the (n, d)
+    float32 unit vectors (shape (0, 0) when there are none)."""
+
+    image_ids: list
+    article_types: list
+    colours: list
+    master_categories: list
+    vectors: np.ndarray
+
+
+def primary_photos(model_fingerprint):
+    """The PrimaryPhotos of a model fingerprint, by image id."""
     rows = list(
         ImageEmbedding.objects.filter(
             fingerprint=model_fingerprint,
             status=ImageEmbedding.Status.DONE,
             image__is_primary=True,
             image__product__is_active=True,
-        ).values_list("image__product__article_type", "image__product__base_colour", "vector")
+        )
+        .order_by("image_id")
+        .values_list(
+            "image_id",
+            "image__product__article_type",
+            "image__product__base_colour",
+            "image__product__master_category",
+            "vector",
+        )
     )
     vectors = (
-        np.stack([ImageEmbedding.from_bytes(row[2]) for row in rows])
+        np.stack([ImageEmbedding.from_bytes(row[4]) for row in rows])
         if rows
         else np.zeros((0, 0), np.float32)
     )
-    return [row[0] for row in rows], [row[1] for row in rows], vectors
+    columns = list(zip(*rows)) or [[], [], [], []]
+    return PrimaryPhotos(*[list(column) for column in columns[:4]], vectors)
 
 
 def pipeline_status():

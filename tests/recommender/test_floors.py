@@ -67,3 +67,17 @@ def test_search_by_photo_uses_its_own_floor(catalogue, floor_files):
     results = selectors.search_by_photo_query(PhotoQuery(vector[None]), k=5)
     assert len(results) == 5 and not any(result.relevant for result in results)
     assert all(result.relevant for result in similar_products(product=catalogue[0], k=5))
+
+
+def test_the_floor_and_the_expansion_can_be_switched_off_by_the_caller(catalogue, floor_files):
+    product = catalogue[0]
+    floor_files(2.0, 2.0)  # floors no score reaches
+    assert not any(result.relevant for result in similar_products(product=product, k=5))
+    assert all(r.relevant for r in similar_products(product=product, k=5, floor=False))
+    vector = selectors.product_vector(product)
+    photo = selectors.search_by_photo_query(PhotoQuery(vector[None]), k=5, floor=False)
+    assert all(result.relevant for result in photo)
+
+    plain = similar_products(product=product, k=10, expansion=False, floor=False)
+    nearest = selectors.nearest_products(vector, k=10, exclude_product_id=product.pk)
+    assert [(r.product.pk, r.score) for r in plain] == [(r.product.pk, r.score) for r in nearest]

@@ -293,7 +293,7 @@ def test_a_process_checks_and_embeds_at_most_so_many_photos_at_once(settings, mo
         selectors, "check_image_upload", lambda upload: SimpleNamespace(content=b"")
     )
     monkeypatch.setattr(selectors, "embed_photo_query", slow_embedding)
-    monkeypatch.setattr(selectors, "search_by_photo_query", lambda query, k, filters: [])
+    monkeypatch.setattr(selectors, "search_by_photo_query", lambda query, k, filters, floor: [])
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(lambda n: search_by_image(upload=SimpleUploadedFile("p", b"x")), range(6)))
     selectors.photo_searches.cache_clear()

@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from recommender.embedding import fingerprint
 from recommender.evaluation import evaluate, format_table
 from recommender.expansion import expansion_neighbours
-from recommender.selectors import primary_vectors
+from recommender.retrieval_report import write_retrieval_report
+from recommender.selectors import primary_photos
 
 
 class Command(BaseCommand):
@@ -23,10 +24,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--output", default=str(settings.VAR_DIR / "evaluation.json"), help="JSON file to write"
         )
+        parser.add_argument(
+            "--report",
+            metavar="DIR",
+            help="also draw pictures in DIR (PNG files and an index.html): precision@k by "
+            "articleType beside the plain search and a plain CNN, sampled and worst queries, "
+            "a map of the vectors",
+        )
 
-    def handle(self, *args, backbone, k, output, **options):
+    def handle(self, *args, backbone, k, output, report, **options):
         model_fingerprint = fingerprint(backbone)
-        article_types, colours, vectors = primary_vectors(model_fingerprint)
+        photos = primary_photos(model_fingerprint)
+        article_types, colours, vectors = photos.article_types, photos.colours, photos.vectors
         if len(vectors) <= k:
             raise CommandError(
                 f"Only {len(vectors)} products have a vector from {model_fingerprint}: "
@@ -43,6 +52,9 @@ class Command(BaseCommand):
         Path(output).parent.mkdir(parents=True, exist_ok=True)
         Path(output).write_text(json.dumps(results, indent=2))
         self.stdout.write(f"Written to {output}")
+        if report:
+            index = write_retrieval_report(Path(report), photos, backbone, k, expansion)
+            self.stdout.write(f"Pictures in {index}")
 
     def print_table(self, results):
         """Write the results of both rankings as a table to stdout."""
