@@ -4,7 +4,7 @@ VENV ?= .venv
 PORT ?= 8000
 BIN := $(VENV)/bin
 
-.PHONY: run setup test lint
+.PHONY: run setup test lint explorer
 
 ## Set up everything (virtualenv, packages, database, demo catalogue) and serve the shop.
 run: setup
@@ -17,6 +17,10 @@ setup: $(VENV)/.installed
 	$(BIN)/python manage.py embed_catalog
 	$(BIN)/python manage.py build_index
 
+## The explorer for staff: Streamlit on http://127.0.0.1:8501, no login (the shop's database and index).
+explorer: setup
+	$(BIN)/streamlit run explorer/app.py
+
 ## Run the whole test suite.
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
@@ -27,7 +31,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-explorer.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
