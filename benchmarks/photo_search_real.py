@@ -66,6 +66,7 @@ from recommender.photo_evaluation import (  # noqa: E402
     query_arrays,
 )
 from recommender.photo_query import Box  # noqa: E402
+from recommender.reports import bars_by_label, write_index  # noqa: E402
 from recommender.training import labelled_photos  # noqa: E402
 
 BOXES = ROOT / "benchmarks" / "data" / "shopper_boxes.csv"
@@ -152,6 +153,12 @@ def main():
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--bootstrap", type=int, default=2000, help="bootstrap rounds")
     parser.add_argument("--cache", type=Path, default=None, help="default: VAR_DIR/benchmarks")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="also draw precision@10 per label in DIR (PNG, and the folder's index.html)",
+    )
     args = parser.parse_args()
     cache = args.cache or Path(settings.VAR_DIR) / "benchmarks"
     embedder = default_embedder()
@@ -197,6 +204,29 @@ def main():
     print_table(report["untouched_groups"], "Untouched groups only")
     print(json.dumps(report["boxed"]), file=sys.stderr)
     print(json.dumps(report, indent=2))
+    if args.report:
+        draw(report["all_folds"], args.report, args.folds)
+
+
+def draw(table, folder, folds):
+    """precision@10 per label (a summary's, "all" left out) of the shop and both baselines, as
+    a bar chart in folder, and the folder's index.html."""
+    names = {
+        "shop": "the shop",
+        "shop_without_kind_head": "without the kind head",
+        "baseline": "plain CNN + GeM",
+    }
+    bars_by_label(
+        folder / "photo_search_by_label.png",
+        {
+            caption: {label: entry[name] for label, entry in table.items() if label != "all"}
+            for name, caption in names.items()
+        },
+        title=f"Search by photo on real shoppers' photos: precision@{K} per label "
+        f"({folds} folds by photographer)",
+        ylabel=f"precision@{K}",
+    )
+    write_index(folder, title="The engine's quality")
 
 
 if __name__ == "__main__":

@@ -121,15 +121,18 @@ def save(figure, path):
     plt.close(figure)
 
 
-def write_index(folder, pictures, *, title):
-    """folder/index.html showing the pictures: [(PNG file name in folder, caption)]."""
+def write_index(folder, *, title):
+    """folder/index.html showing every PNG file of the folder (the pictures of each report
+    written there), by name; returns its path."""
     items = "\n".join(
-        f'<figure><img src="{html.escape(name)}" alt="{html.escape(caption)}">'
-        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        for name, caption in pictures
+        f'<figure><img src="{html.escape(path.name)}" alt="{html.escape(path.stem)}">'
+        f"<figcaption>{html.escape(path.name)}</figcaption></figure>"
+        for path in sorted(Path(folder).glob("*.png"))
     )
-    Path(folder, INDEX).write_text(
+    index = Path(folder, INDEX)
+    index.write_text(
         f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}'
         "</title><style>img{max-width:100%}figure{margin:2em 0}</style></head>\n"
         f"<body><h1>{html.escape(title)}</h1>\n{items}\n</body></html>\n"
     )
+    return index

@@ -78,17 +78,7 @@ def write_retrieval_report(folder, photos, backbone, k, expansion, seed=0):
         photos.article_types,
         title=f"The {len(files)} products' vectors (UMAP), by masterCategory",
     )
-    write_index(
-        folder,
-        [
-            ("precision_by_article_type.png", f"precision@{k} by articleType: {', '.join(hits)}"),
-            ("sampled_queries.png", "Sampled queries"),
-            ("worst_queries.png", "The worst queries"),
-            ("vector_map.png", "A map of the vectors"),
-        ],
-        title="Retrieval quality",
-    )
-    return folder / "index.html"
+    return write_index(folder, title="The engine's quality")
 
 
 def plain_cnn_vectors(files, backbone):
