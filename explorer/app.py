@@ -106,7 +106,7 @@ def grid(products, on_click, button_key, captions=None):
             with column:
                 photo = product.primary_image
                 if photo is not None:
-                    st.image(photo_bytes(photo), use_container_width=True)
+                    st.image(photo_bytes(photo), width="stretch")
                 st.markdown(f"**{product.name}**")
                 st.caption(
                     captions[start + offset]
@@ -159,7 +159,7 @@ def more_like_this(product_id):
     left, right = st.columns([1, 3])
     with left:
         if product.primary_image is not None:
-            st.image(photo_bytes(product.primary_image), use_container_width=True)
+            st.image(photo_bytes(product.primary_image), width="stretch")
     with right:
         st.title(product.name)
         st.caption(

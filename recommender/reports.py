@@ -29,7 +29,7 @@ def bars_by_label(path, figures, *, title, ylabel="precision@10"):
     first = figures[variants[0]]
     labels = sorted(first, key=lambda label: (-first[label], label))
     width = 0.8 / len(variants)
-    figure, axes = plt.subplots(figsize=(max(8, 0.45 * len(labels) * len(variants)), 5))
+    figure, axes = plt.subplots(figsize=(max(8, 0.5 * len(labels)), 5))
     positions = np.arange(len(labels))
     for number, variant in enumerate(variants):
         values = [figures[variant].get(label, np.nan) for label in labels]
@@ -57,9 +57,8 @@ def contact_sheet(path, rows, *, title):
     """A contact sheet at `path` (PNG): one row per SheetRow, the query's photo first, then its
     results, each framed green when right and red when wrong."""
     columns = 1 + max((len(row.results) for row in rows), default=0)
-    figure, axes = plt.subplots(
-        len(rows), columns, figsize=(1.3 * columns, 1.45 * len(rows) + 0.6), squeeze=False
-    )
+    height = 1.45 * len(rows) + 0.6
+    figure, axes = plt.subplots(len(rows), columns, figsize=(1.3 * columns, height), squeeze=False)
     for axes_row, row in zip(axes, rows):
         show(axes_row[0], row.query, None)
         axes_row[0].set_title(row.caption, fontsize=6, loc="left")
@@ -68,7 +67,7 @@ def contact_sheet(path, rows, *, title):
         for cell in axes_row[1 + len(row.results) :]:
             cell.axis("off")
     figure.suptitle(title)
-    save(figure, path)
+    save(figure, path, top=1 - 0.5 / height)  # room for the title above the first row
 
 
 def show(axes, photo, frame):
@@ -113,10 +112,11 @@ def vector_map(path, vectors, master_categories, article_types, *, title, seed=0
     save(figure, path)
 
 
-def save(figure, path):
-    """Write a figure to a PNG file (its folder made when missing) and close it."""
+def save(figure, path, top=1.0):
+    """Write a figure to a PNG file (its folder made when missing) and close it; `top`: the
+    share of its height the plots may fill (a suptitle goes above)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, top))
     figure.savefig(path, dpi=100)
     plt.close(figure)
 

@@ -8,6 +8,7 @@ ImageNet CNN, the GeM of the backbone's last map of the photo padded square on w
 by exact cosine (as benchmarks/photo_search_real.py's baseline).
 """
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from .reports import SheetRow, bars_by_label, contact_sheet, vector_map, write_i
 
 SAMPLED = 8  # queries on the sampled contact sheet
 WORST = 20  # queries on the worst ones' sheet
-FEWEST_QUERIES = 5  # an articleType with fewer products is left out of the bar chart
+CHARTED_TYPES = 30  # the largest articleTypes, on the bar chart
 SHOP, PLAIN, CNN = "the shop", "the shop's vectors, no expansion", "plain CNN + GeM"
 
 
@@ -44,7 +45,8 @@ def write_retrieval_report(folder, photos, backbone, k, expansion, seed=0):
     bars_by_label(
         folder / "precision_by_article_type.png",
         by_article_type(hits, photos.article_types),
-        title=f"precision@{k} by articleType ({len(files)} products, each querying the others)",
+        title=f"precision@{k} of the {CHARTED_TYPES} largest articleTypes ({len(files)} products, "
+        "each querying the others)",
         ylabel=f"precision@{k}",
     )
     thumbnails = [thumbnail_file(images[image_id]) for image_id in photos.image_ids]
@@ -88,14 +90,13 @@ def plain_cnn_vectors(files, backbone):
 
 
 def by_article_type(hits, article_types):
-    """{variant: {articleType: precision}} of the articleTypes with FEWEST_QUERIES products or
-    more."""
-    counts = {label: article_types.count(label) for label in set(article_types)}
+    """{variant: {articleType: precision}} of the CHARTED_TYPES largest articleTypes."""
+    charted = {label for label, _ in Counter(article_types).most_common(CHARTED_TYPES)}
     return {
         variant: {
             label: value
             for label, value in precision_by_label(variant_hits, article_types).items()
-            if counts[label] >= FEWEST_QUERIES
+            if label in charted
         }
         for variant, variant_hits in hits.items()
     }
