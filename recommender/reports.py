@@ -38,7 +38,7 @@ def bars_by_label(path, figures, *, title, ylabel="precision@10"):
     axes.set_ylim(0, 1)
     axes.set_ylabel(ylabel)
     axes.set_title(title)
-    axes.legend(loc="lower left")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the bars, never on them
     axes.grid(axis="y", alpha=0.3)
     save(figure, path)
 
