@@ -261,4 +261,5 @@ def reports():
         st.image(str(picture))
 
 
-main()
+if __name__ == "__main__":  # streamlit run; not a process that imports it (multiprocessing)
+    main()

@@ -2,6 +2,8 @@
 (embedded and indexed): the grid, a click that shows exactly what the shop's selectors return
 and refines, an upload."""
 
+import sys
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -17,7 +19,11 @@ APP = REPO / "explorer" / "app.py"
 
 @pytest.fixture
 def app(catalogue):  # noqa: F811
-    return AppTest.from_file(str(APP), default_timeout=120).run()
+    """The app, run once. Streamlit leaves the script as sys.modules["__main__"], which a
+    process started later (multiprocessing's spawn) would import: it is put back after."""
+    main = sys.modules["__main__"]
+    yield AppTest.from_file(str(APP), default_timeout=120).run()
+    sys.modules["__main__"] = main
 
 
 def keyed(app, prefix):
