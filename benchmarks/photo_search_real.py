@@ -89,7 +89,7 @@ def boxed_queries(images, folder, embedder, cache, fingerprint):
     rows = [row for row in rows if row["image"] in position]
     boxes = [Box.of_edges([row[edge] for edge in Box.EDGES]) for row in rows]
     arrays = cached(
-        cache / "boxed.npz",
+        cache / "boxed-head-views.npz",
         f"{fingerprint}-" + ",".join(box.key() for box in boxes),
         lambda: query_arrays(embedder, [folder / f"{row['image']}.jpg" for row in rows], boxes),
     )
@@ -167,7 +167,9 @@ def main():
     paths, labels, groups = shopper_photos(args.shoppers)
     labels, groups = np.array(labels), np.array(groups)
     queries = cached(
-        cache / "shoppers.npz", f"{fingerprint}-{len(paths)}", lambda: query_arrays(embedder, paths)
+        cache / "shoppers-head-views.npz",
+        f"{fingerprint}-{len(paths)}",
+        lambda: query_arrays(embedder, paths),
     )
     images = [path.stem for path in paths]
     boxed = boxed_queries(images, args.shoppers / "images", embedder, cache, fingerprint)

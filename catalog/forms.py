@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from .images import check_image_upload
 from .models import Product, ProductImage, Synonym
-from .search import plain_words
+from .search import LONGEST_SYNONYM, phrase, plain_words, words_of
 from .selectors import LISTED_FIELDS, listed_spellings, listed_values
 
 
@@ -118,10 +118,24 @@ class SynonymForm(forms.ModelForm):
         fields = ["word", "means"]
 
     def clean_word(self):
-        """The word(s), lowercased, single-spaced; a ValidationError without a word."""
+        """The word(s), lowercased, single-spaced; a ValidationError without a word, with more
+        than the search reads as one synonym, or when the search reads it as another synonym
+        (a plural of it: "sneaker" and "sneakers")."""
         words = " ".join(plain_words(self.cleaned_data["word"]))
         if not words:
             raise ValidationError("Type the word (letters or digits) shoppers search for.")
+        if len(words.split()) > LONGEST_SYNONYM:
+            raise ValidationError(f"A synonym is at most {LONGEST_SYNONYM} words long.")
+        same = [
+            synonym.word
+            for synonym in Synonym.objects.exclude(pk=self.instance.pk)
+            if phrase(words_of(synonym.word)) == phrase(words_of(words))
+        ]
+        if same:
+            raise ValidationError(
+                f"The search reads this as “{same[0]}”, which is a synonym already: change "
+                "that one."
+            )
         return words
 
     def clean_means(self):

@@ -5,7 +5,7 @@ A query is read (read_query) into terms. Its words are lowercased and split at a
 letter or digit; the first MAX_WORDS count, and STOP_WORDS are left out. Words that form a
 synonym ("t shirt", "sneakers": catalog.Synonym, which the admin extends) make one term that
 also matches what the synonym means. A term that matches no product is respelled to the
-closest word of the catalogue (closest_spelling).
+closest word of the catalogue (closest_spellings).
 
 A term matches a product when one of its phrases is a word (or words) of one of
 SEARCHED_FIELDS, singular or plural ("shirt" matches "Shirts", not "Tshirts"). Products match
@@ -17,6 +17,7 @@ the colour), summed.
 import functools
 import operator
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -42,18 +43,27 @@ STOP_WORDS = frozenset({"a", "an", "and", "for", "in", "of", "on", "or", "the", 
 LONGEST_SYNONYM = 3  # words
 SHORTEST_SPELLING = 3  # letters of a respelling: not "t" (of "T-shirt") for "xqzt"
 TRIGRAM_CANDIDATES = 50  # words of the catalogue, closest by trigram similarity, respelled from
+MAX_RESPELLED = 3  # words of a query respelled at most (each is compared with the catalogue's)
+
+
+def plain_text(text):
+    """`text` in its compatibility form (NFKC: full-width letters made plain, a no-break space
+    a space) without invisible format characters (a soft hyphen, a zero-width space)."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(char for char in text if unicodedata.category(char) != "Cf")
 
 
 def plain_words(text):
-    """The words of `text`: its runs of letters and digits, lowercased, as a list."""
-    return re.findall(r"[^\W_]+", text.lower())
+    """The words of `text` (plain_text): its runs of letters and digits, lowercased, as a
+    list."""
+    return re.findall(r"[^\W_]+", plain_text(text).lower())
 
 
 def words_of(text):
-    """The words of `text` that a search reads (plain_words): the first MAX_WORDS, without
-    STOP_WORDS (unless there is nothing else)."""
-    words = plain_words(text)[:MAX_WORDS]
-    return [word for word in words if word not in STOP_WORDS] or words
+    """The words of `text` that a search reads (plain_words): without STOP_WORDS (unless there
+    is nothing else), the first MAX_WORDS."""
+    words = plain_words(text)
+    return ([word for word in words if word not in STOP_WORDS] or words)[:MAX_WORDS]
 
 
 def stem(word):
@@ -82,7 +92,7 @@ class Term:
         start, end = (r"\m", r"\M") if connection.vendor == "postgresql" else (r"\b", r"\b")
         plural = "(?:e?s)?"
         alternatives = "|".join(
-            (plural + r"\W*").join(words.split()) + plural for words in self.phrases
+            (plural + r"\W*").join(map(re.escape, words.split())) + plural for words in self.phrases
         )
         return Q(**{f"{field}__iregex": rf"{start}(?:{alternatives}){end}"})
 
@@ -118,38 +128,48 @@ class ReadQuery:
 
 
 def read_query(text):
-    """The ReadQuery of a shopper's text (an empty one for text with no words)."""
+    """The ReadQuery of a shopper's text (an empty one for text with no words). Of the words
+    that match no product, the first MAX_RESPELLED are respelled (closest_spellings)."""
     synonyms = synonym_table()
-    terms, respelled = [], {}
-    for term in synonym_terms(words_of(text or ""), synonyms):
-        if (
-            " " not in term.words
-            and not active_products().filter(term.matches_any_field()).exists()
-        ):
-            spelling = closest_spelling(term.words, synonyms)
-            if spelling:
-                respelled[term.words] = spelling
-                term = Term(spelling, (stem(spelling), *synonyms.get(stem(spelling), ())))
-        terms.append(term)
+    terms = synonym_terms(words_of(text or ""), synonyms)
+    unknown = [term.words for term in terms if matches_nothing(term)][:MAX_RESPELLED]
+    respelled = {
+        word: spelling
+        for word, spelling in closest_spellings(unknown, synonyms).items()
+        if spelling
+    }
+    terms = [
+        synonym_term(respelled[term.words], synonyms) if term.words in respelled else term
+        for term in terms
+    ]
     return ReadQuery(text=text or "", terms=tuple(terms), respelled=respelled)
 
 
+def synonym_term(word, synonyms):
+    """The Term of one word: its stem and, when it is a synonym, its meanings."""
+    return Term(word, (stem(word), *synonyms.get(stem(word), ())))
+
+
 def matches_nothing(term):
-    """Whether no active product matches this one-word term (a synonym's words are known)."""
-    return " " not in term.words and not active_products().filter(term.matches_any_field()).exists()
+    """Whether no active product matches this one-word term, which is not a stop word (a
+    synonym's words and stop words are known)."""
+    return (
+        " " not in term.words
+        and term.words not in STOP_WORDS
+        and not active_products().filter(term.matches_any_field()).exists()
+    )
 
 
 def suggested_query(reading):
-    """The words of a ReadQuery with each one that matches no active product replaced by the
-    closest word of the catalogue, however many edits away (what a search that found nothing
-    offers); None when no word is replaced."""
+    """The words of a ReadQuery (None: none) with each of the first MAX_RESPELLED that match
+    no active product replaced by the closest word of the catalogue, up to half the word's
+    letters away (what a search that found nothing offers); None when no word is replaced."""
+    if reading is None:
+        return None
     synonyms = synonym_table()
-    words = [
-        (matches_nothing(term) and closest_spelling(term.words, synonyms, len(term.words)))
-        or term.words
-        for term in reading.terms
-    ]
-    suggestion = " ".join(words)
+    unknown = [term.words for term in reading.terms if matches_nothing(term)][:MAX_RESPELLED]
+    spellings = closest_spellings(unknown, synonyms, lambda word: max(1, len(word) // 2))
+    suggestion = " ".join(spellings.get(term.words) or term.words for term in reading.terms)
     return None if suggestion == reading.searched else suggestion
 
 
@@ -173,12 +193,21 @@ def synonym_terms(words, synonyms):
 
 
 def synonym_table():
-    """{phrase of a synonym: (phrases of what it means, ...)} from catalog.Synonym."""
-    return {
-        phrase(words_of(synonym.word)): tuple(
+    """{phrase of a synonym: (phrases it stands for, ...)} from catalog.Synonym: what it means
+    and, where a meaning is itself a synonym ("kicks" -> "sneakers"), that one's meanings too."""
+    direct = {
+        phrase(words_of(synonym.word)): [
             phrase(words_of(meaning)) for meaning in synonym.meanings()
-        )
+        ]
         for synonym in Synonym.objects.all()
+    }
+    return {
+        key: tuple(
+            dict.fromkeys(
+                further for meaning in meanings for further in (meaning, *direct.get(meaning, ()))
+            )
+        )
+        for key, meanings in direct.items()
     }
 
 
@@ -198,23 +227,27 @@ def matching_products(products, terms):
     return ranked.filter(relevance__gt=0), False
 
 
-def closest_spelling(word, synonyms, max_edits=None):
-    """The word of the catalogue (or synonym) closest to `word`, of SHORTEST_SPELLING letters
-    or more: the fewest edits (Damerau-
-    Levenshtein: a letter added, dropped, changed, or two swapped), the most frequent among
-    equals; None when that is more than `max_edits` (default MAX_EDITS by the word's length).
-    On PostgreSQL the catalogue's words come from ts_stat, and only the TRIGRAM_CANDIDATES
-    closest to `word` by trigram similarity (pg_trgm) are compared."""
-    candidates = Counter(catalogue_words(word))
-    candidates.update(key for key in synonyms if " " not in key)
-    ranked = sorted(
-        (DamerauLevenshtein.distance(word, candidate), -count, candidate)
-        for candidate, count in candidates.items()
-        if candidate != word and len(candidate) >= SHORTEST_SPELLING
-    )
-    if max_edits is None:
-        max_edits = max_edits_of(word)
-    return ranked[0][2] if ranked and ranked[0][0] <= max_edits else None
+def closest_spellings(words, synonyms, max_edits=None):
+    """{word: the word of the catalogue (or synonym) closest to it, or None} for `words`:
+    the fewest edits (Damerau-Levenshtein: a letter added, dropped, changed, or two swapped),
+    the most frequent among equals, of SHORTEST_SPELLING letters or more and written as a
+    plain word; None when that is more than max_edits(word) edits (default max_edits_of)."""
+    max_edits = max_edits or max_edits_of
+    candidates = catalogue_words(words)
+    spellings = {}
+    for word in words:
+        counts = Counter(candidates[word])
+        counts.update(key for key in synonyms if " " not in key)
+        ranked = sorted(
+            (DamerauLevenshtein.distance(word, candidate), -count, candidate)
+            for candidate, count in counts.items()
+            if candidate != word
+            and len(candidate) >= SHORTEST_SPELLING
+            and plain_words(candidate) == [candidate]
+        )
+        close = ranked and ranked[0][0] <= max_edits(word)
+        spellings[word] = ranked[0][2] if close else None
+    return spellings
 
 
 def max_edits_of(word):
@@ -222,28 +255,38 @@ def max_edits_of(word):
     return 1 if len(word) <= 5 else 2
 
 
-def catalogue_words(word):
-    """{word: number of active products it appears in}: of the whole catalogue, or on
-    PostgreSQL its TRIGRAM_CANDIDATES words closest to `word` (pg_trgm's similarity)."""
+def catalogue_words(words):
+    """{word: {catalogue word: number of active products it appears in}} for `words`: the
+    whole catalogue's words for each (read once), or on PostgreSQL the TRIGRAM_CANDIDATES
+    closest to it (trigram_candidates)."""
+    if not words:
+        return {}
     if connection.vendor == "postgresql":
-        return trigram_candidates(word)
+        return trigram_candidates(words)
     counts = Counter()
     for values in active_products().values_list(*SEARCHED_FIELDS):
         counts.update(set(plain_words(" ".join(values))))
-    return counts
+    return dict.fromkeys(words, counts)
 
 
-def trigram_candidates(word):
-    """{word: number of active products it appears in} of the TRIGRAM_CANDIDATES words of the
-    catalogue closest to `word` by pg_trgm's similarity (PostgreSQL only): ts_stat lists the
-    words of the searched fields, as the PostgreSQL manual suggests for spelling (F.35.5)."""
+def trigram_candidates(words):
+    """{word: {catalogue word: number of active products it appears in}} of the
+    TRIGRAM_CANDIDATES words of the catalogue closest to each of `words` by pg_trgm's
+    similarity (PostgreSQL only), in one query: ts_stat lists the words of the searched
+    fields once, as the PostgreSQL manual suggests for spelling (pg_trgm, "Text Search
+    Integration")."""
     documents = (
         "SELECT to_tsvector('simple', concat_ws(' ', {fields})) FROM {table} WHERE is_active"
     ).format(fields=", ".join(SEARCHED_FIELDS), table=Product._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT word, ndoc FROM ts_stat(%s) ORDER BY similarity(word, %s) DESC, ndoc DESC "
-            "LIMIT %s",
-            [documents, word, TRIGRAM_CANDIDATES],
+            "WITH vocabulary AS MATERIALIZED (SELECT word, ndoc FROM ts_stat(%s)) "
+            "SELECT query, candidate.word, candidate.ndoc FROM unnest(%s::text[]) AS query, "
+            "LATERAL (SELECT word, ndoc FROM vocabulary "
+            "ORDER BY similarity(word, query) DESC, ndoc DESC LIMIT %s) AS candidate",
+            [documents, list(words), TRIGRAM_CANDIDATES],
         )
-        return dict(cursor.fetchall())
+        candidates = {word: {} for word in words}
+        for query, word, count in cursor.fetchall():
+            candidates[query][word] = count
+        return candidates

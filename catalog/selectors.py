@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Max, Min, QuerySet
 
 from .models import Product, ProductImage
-from .search import ReadQuery, matching_products, read_query
+from .search import ReadQuery, matching_products, plain_text, read_query
 
 FACETS = ["gender", "master_category", "article_type", "base_colour"]
 
@@ -136,13 +136,19 @@ class UnlistedValue:
 
 def listed_spellings(values):
     """(`values` ({field of LISTED_FIELDS: value}) spelt as the catalogue spells them, any case
-    matching; an UnlistedValue for each the catalogue does not hold). Blank values pass."""
+    and spacing matching, an exact match first; an UnlistedValue for each the catalogue does not
+    hold). Values are read as plain text (catalog.search.plain_text), their spaces collapsed.
+    Blank values pass."""
     spelled, unlisted = dict(values), []
     for field, value in values.items():
+        value = " ".join(plain_text(value or "").split())
+        spelled[field] = value
         if not value:
             continue
         listed = listed_values(field)
-        by_case = {listed_value.casefold(): listed_value for listed_value in listed}
+        by_case = {listed_value.casefold(): listed_value for listed_value in reversed(listed)}
+        if value in listed:
+            continue
         if value.casefold() in by_case:
             spelled[field] = by_case[value.casefold()]
         else:

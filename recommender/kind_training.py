@@ -20,6 +20,7 @@ from .kinds import (
     KINDS,
     Classifier,
     KindHead,
+    head_inputs,
     kind_of_article_type,
     plain_descriptors,
 )
@@ -50,6 +51,20 @@ def shopper_photos(folder):
         [row["label"] for row in rows],
         [row["group"] for row in rows],
     )
+
+
+def view_features(embedder, paths, batch_size=32, progress=True):
+    """(n, views, descriptor size) float32 photo-head inputs of each of the head_views of photo
+    files (kinds.head_inputs): how the photo head learns a shopper's photo."""
+    features = []
+    for batch in tqdm(
+        list(chunked(paths, batch_size)),
+        desc="Describing photos' views",
+        unit=" batches",
+        disable=not progress,
+    ):
+        features.append(head_inputs(embedder, read_photos(batch)))
+    return np.concatenate(features).astype(np.float32)
 
 
 def photo_features(embedder, paths, batch_size=32, progress=True, stage=None):
@@ -175,12 +190,16 @@ def train_kind_head(
     confidence=CONFIDENCE,
 ):
     """A KindHead: the photo head trained on the catalogue photos', the staged photos' and the
-    shoppers' photos' photo_features together (each kind weighing the same, a shopper's photo
-    SHOPPER_WEIGHT times a catalogue photo), the catalogue head on the catalogue photos' stored
-    vectors. catalogue_features (n, d), catalogue_vectors (n, size) and article_types (n)
-    describe the same catalogue photos; shopper_features (m, d) and labels (m, shoppers' labels
-    of KIND_OF_LABEL) the shoppers' photos; staged, when given, is (features (s, d),
-    articleTypes (s)) of catalogue photos staged on shoppers' backgrounds (staged_features)."""
+    shoppers' photos' features together (each kind weighing the same, each view of a shopper's
+    photo SHOPPER_WEIGHT times a catalogue photo), the catalogue head on the catalogue photos'
+    stored vectors. catalogue_features (n, d), catalogue_vectors (n, size) and article_types (n)
+    describe the same catalogue photos; shopper_features (m, views, d) (view_features) and
+    labels (m, shoppers' labels of KIND_OF_LABEL) the shoppers' photos; staged, when given, is
+    (features (s, d), articleTypes (s)) of catalogue photos staged on shoppers' backgrounds
+    (staged_features)."""
+    views = shopper_features.shape[1]
+    shopper_features = shopper_features.reshape(-1, shopper_features.shape[2])
+    labels = np.repeat(labels, views)
     staged_features, staged_types = staged if staged is not None else (shopper_features[:0], [])
     catalogue_kinds = [kind_of_article_type(article_type) for article_type in article_types]
     product_kinds = catalogue_kinds + [kind_of_article_type(t) for t in staged_types]

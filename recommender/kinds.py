@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import ImageOps
 
 from .backbones import BACKBONES
 from .files import LoadedFiles, write_atomically
@@ -191,10 +192,28 @@ def plain_descriptors(embedder, photos):
     return shape[:, : BACKBONES[embedder.model.backbone_name].descriptor_size]
 
 
+def head_views(photo):
+    """The views of an RGB PIL image that the photo head reads: the photo, its mirror image and
+    its centre square. It learns a shopper's photo in all three and averages its probabilities
+    over them at search time (test-time augmentation: kind accuracy on real photos 0.848 ->
+    0.880, docs/benchmarks.md)."""
+    width, height = photo.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return [photo, ImageOps.mirror(photo), photo.crop((left, top, left + side, top + side))]
+
+
+def head_inputs(embedder, photos):
+    """(n, len(head_views), descriptor size) float32 photo-head inputs of RGB PIL images, one
+    row per view (head_views)."""
+    views = [view for photo in photos for view in head_views(photo)]
+    return plain_descriptors(embedder, views).reshape(len(photos), len(views) // len(photos), -1)
+
+
 def kind_scores(embedder, photo):
-    """(len(KINDS),) float32 kind probabilities of one RGB PIL image, or None when the model
-    has no kind head."""
+    """(len(KINDS),) float32 kind probabilities of one RGB PIL image, averaged over its
+    head_views, or None when the model has no kind head."""
     head = kind_head(embedder.model.fingerprint)
     if head is None:
         return None
-    return head.photo.probabilities(plain_descriptors(embedder, [photo]))[0]
+    return head.photo.probabilities(head_inputs(embedder, [photo])[0]).mean(axis=0)

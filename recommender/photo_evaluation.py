@@ -22,7 +22,7 @@ from .backbones import BACKBONES
 from .embedding import photo_views, query_photo
 from .evaluation import K
 from .kind_training import background_patches, photo_features, staged_features, train_kind_head
-from .kinds import KIND_ARTICLE_TYPES, KIND_OF_LABEL, plain_descriptors
+from .kinds import KIND_ARTICLE_TYPES, KIND_OF_LABEL, head_inputs
 from .models import ImageEmbedding
 from .photo_query import PhotoQuery
 from .projection import unit_rows
@@ -51,12 +51,13 @@ def cached(path, key, compute):
 
 
 def query_arrays(embedder, paths, boxes=None):
-    """{"plain": (n, d) photo-head inputs, "views": (n, 2, size) view vectors (zero rows past
-    "nviews"), "nviews": (n,)} of photo files, each cut to its box when boxes are given."""
+    """{"plain": (n, head views, d) photo-head inputs (kinds.head_inputs: the photo's first),
+    "views": (n, 2, size) view vectors (zero rows past "nviews"), "nviews": (n,)} of photo
+    files, each cut to its box when boxes are given."""
     plain, views, counts = [], np.zeros((len(paths), 2, embedder.model.size), np.float32), []
     for row, path in enumerate(tqdm(paths, desc="Describing queries", unit=" photos")):
         photo = query_photo(path, boxes[row] if boxes else None)
-        plain.append(plain_descriptors(embedder, [photo])[0])
+        plain.append(head_inputs(embedder, [photo])[0])
         vectors = embedder.vectors_of_views(photo_views(photo))
         views[row, : len(vectors)] = vectors
         counts.append(len(vectors))
@@ -157,7 +158,7 @@ def shop_search(arrays, row, head, right_products):
     """The shop's results (k=K) for one query row of `arrays` (query_arrays), with a kind head
     (None: without), and whether each is right ({product id: right})."""
     views = arrays["views"][row, : arrays["nviews"][row]]
-    scores = None if head is None else head.photo.probabilities(arrays["plain"][row : row + 1])[0]
+    scores = None if head is None else head.photo.probabilities(arrays["plain"][row]).mean(axis=0)
     results = selectors.search_by_photo_query(PhotoQuery(views, scores), k=K)
     return results, [right_products[result.product.pk] for result in results]
 
@@ -225,7 +226,7 @@ def measure_baselines(searches, catalogue, queries, labels, embedder, right_prod
     """Fill in searches.figures' "baseline" and "shop_without_kind_head" (measure)."""
     article_types, plain, _ = catalogue
     catalogue_gem = gem_of_last_map(plain, embedder)
-    query_gem = gem_of_last_map(queries["plain"], embedder)
+    query_gem = gem_of_last_map(queries["plain"][:, 0], embedder)  # the photo itself
     baseline, without = np.zeros(len(labels)), np.zeros(len(labels))
     install_kind_head(None)
     for row in tqdm(range(len(labels)), desc="Baselines", unit=" photos"):

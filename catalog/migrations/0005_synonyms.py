@@ -9,6 +9,7 @@ SYNONYMS = {
     "running shoes": "sports shoes",
     "tee": "tshirts",
     "t shirt": "tshirts",
+    "tee shirt": "tshirts",
     "jumper": "sweaters, sweatshirts",
     "pullover": "sweaters, sweatshirts",
     "cardigan": "sweaters",

@@ -6,7 +6,7 @@ from django.urls import reverse
 from PIL import Image
 
 from catalog.models import Product, ProductImage, Synonym
-from catalog.selectors import product_search
+from catalog.selectors import listed_spellings, product_search
 from catalog.signals import photos_added
 from tests.factories import ProductFactory, ProductImageFactory
 from tests.images import image_bytes
@@ -294,13 +294,15 @@ def test_a_synonym_added_in_the_admin_finds_products_by_it(admin_client):
     [
         ({"word": "--", "means": "boots"}, "Type the word"),
         ({"word": "chukkas", "means": " , ,"}, "Name what the catalogue calls it"),
+        ({"word": "light blue denim chukkas", "means": "boots"}, "at most 3 words long"),
+        ({"word": "Sneaker", "means": "flats"}, "reads this as “sneakers”, which is a synonym"),
     ],
 )
 def test_a_synonym_without_words_is_a_form_error(admin_client, fields, error):
     response = admin_client.post(reverse("admin:catalog_synonym_add"), fields)
 
     assert response.status_code == 200 and error in response.content.decode()
-    assert not Synonym.objects.filter(word="chukkas").exists()
+    assert not Synonym.objects.filter(word__in=["chukkas", "sneaker"]).exists()
 
 
 def test_category_type_and_colour_are_chosen_from_the_catalogue(admin_client, media_root):
@@ -319,6 +321,17 @@ def test_category_type_and_colour_are_chosen_from_the_catalogue(admin_client, me
         "“Tshrits” is not a type of the catalogue (closest: Tshirts)." in response.content.decode()
     )
     assert Product.objects.count() == 1 and stored_files(media_root) == files
+
+
+def test_a_listed_value_is_read_as_plain_text_and_an_exact_spelling_wins():
+    ProductFactory(article_type="Casual Shoes")
+    ProductFactory(article_type="casual shoes")
+    assert listed_spellings({"article_type": "Casual Shoes"}) == (
+        {"article_type": "Casual Shoes"},
+        [],
+    )
+    spelled, unlisted = listed_spellings({"article_type": "Casual\u00a0 Shoes\u200b"})
+    assert spelled == {"article_type": "Casual Shoes"} and unlisted == []
 
 
 def test_a_new_value_is_added_on_purpose_and_a_listed_one_is_spelt_as_listed(admin_client):

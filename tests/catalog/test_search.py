@@ -106,3 +106,32 @@ def test_stop_words_are_left_out_unless_they_are_all_there_is():
 
 def test_a_query_reads_at_most_ten_words(products):
     assert len(read_query(" ".join(["shirt"] * 30)).terms) == 10
+
+
+def test_stop_words_are_not_respelled_and_do_not_use_up_the_words_read(products):
+    assert read_query("the").respelled == {}  # not "tie"
+    assert words_of("a a a a a a a a a a shoes") == ["shoes"]
+
+
+def test_words_are_read_in_their_plain_form():
+    assert words_of("sh\u00adirt") == ["shirt"]  # a soft hyphen
+    assert words_of("ｓｈｏｅ") == ["shoe"]  # full-width letters
+    assert words_of("Casual\u00a0Shoes") == ["casual", "shoes"]
+
+
+def test_a_respelling_is_a_plain_word_of_the_catalogue(products):
+    ProductFactory(name="Brand Tee shop.com/(runner u.s", article_type="Tshirts")
+    for query in ("xrunner", "uss", "(runner"):
+        list(product_search(query=query).products)  # no regex error
+        assert all(spelling.isalnum() for spelling in read_query(query).respelled.values()), query
+
+
+def test_a_meaning_that_is_a_synonym_is_followed(products):
+    Synonym.objects.create(word="kicks", means="sneakers")
+    assert names("kicks") == [products["shoes"].name]
+
+
+def test_gibberish_gets_no_suggestion_but_a_near_miss_does(products):
+    assert suggested_query(read_query("xqzvkwpj")) is None
+    assert suggested_query(read_query("shirtxyz")) == "shirt"  # 3 edits: not respelled
+    assert suggested_query(None) is None

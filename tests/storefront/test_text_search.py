@@ -54,3 +54,16 @@ def test_a_query_longer_than_the_box_allows_is_a_400_that_says_so(client, catalo
     assert response.status_code == 400
     assert "at most 200 characters" in response.content.decode()
     assert names_on(response) == [] and response.context["by_look"] == []
+
+
+@pytest.mark.parametrize("query", ["!!!", "😀"])
+def test_a_query_without_words_and_no_match_is_a_page_not_an_error(client, catalogue, query):
+    response = client.get(HOME, {"q": query, "gender": "Nobody"})
+    assert response.status_code == 200
+    assert "No products match" in response.content.decode()
+
+
+def test_a_query_too_long_stays_in_the_box(client, catalogue):
+    query = "watch " * 50
+    response = client.get(HOME, {"q": query})
+    assert f'value="{query}"' in response.content.decode()

@@ -88,7 +88,7 @@ class Command(BaseCommand):
         catalogue folder's photos (arrays: catalogue_arrays)."""
         paths, labels, groups = shopper_photos(shoppers)
         queries = cached(
-            cache / "shoppers.npz",
+            cache / "shoppers-head-views.npz",
             f"{embedder.model.fingerprint}-{len(paths)}",
             lambda: query_arrays(embedder, paths),
         )

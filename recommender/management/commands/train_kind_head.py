@@ -10,6 +10,7 @@ from recommender.kind_training import (
     shopper_photos,
     staged_features,
     train_kind_head,
+    view_features,
 )
 from recommender.kinds import kind_head_path
 from recommender.training import labelled_photos
@@ -65,7 +66,7 @@ class Command(BaseCommand):
             photo_features(embedder, catalogue_paths),
             embedder.vectors_of_files(catalogue_paths),
             article_types,
-            photo_features(embedder, shopper_paths),
+            view_features(embedder, shopper_paths),
             labels,
             staged=(staged, article_types),
             seed=seed,
