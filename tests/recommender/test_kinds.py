@@ -243,3 +243,14 @@ def test_a_product_whose_article_type_is_edited_moves_to_its_new_kind(
     results = selectors.search_by_photo_query(query, k=40)
     shoes = [r.product for r in results if r.relevant]
     assert watch in shoes
+
+
+def test_the_photo_head_reads_a_photo_its_mirror_image_and_its_centre_square():
+    photo = Image.new("RGB", (300, 400), "white")
+    photo.paste((200, 0, 0), (0, 0, 30, 400))  # a red band on the left
+    same, mirrored, centre = kinds.head_views(photo)
+    assert same is photo
+    assert (
+        mirrored.getpixel((299, 200)) == (200, 0, 0) and mirrored.getpixel((0, 200)) == (255,) * 3
+    )
+    assert centre.size == (300, 300) and centre.getpixel((0, 0)) == (200, 0, 0)
