@@ -132,10 +132,9 @@ def read_query(text):
     that match no product, the first MAX_RESPELLED are respelled (closest_spellings)."""
     synonyms = synonym_table()
     terms = synonym_terms(words_of(text or ""), synonyms)
-    unknown = [term.words for term in terms if matches_nothing(term)][:MAX_RESPELLED]
     respelled = {
         word: spelling
-        for word, spelling in closest_spellings(unknown, synonyms).items()
+        for word, spelling in closest_spellings(unknown_words(terms), synonyms).items()
         if spelling
     }
     terms = [
@@ -148,6 +147,11 @@ def read_query(text):
 def synonym_term(word, synonyms):
     """The Term of one word: its stem and, when it is a synonym, its meanings."""
     return Term(word, (stem(word), *synonyms.get(stem(word), ())))
+
+
+def unknown_words(terms):
+    """The first MAX_RESPELLED words of the terms that match nothing (matches_nothing)."""
+    return [term.words for term in terms if matches_nothing(term)][:MAX_RESPELLED]
 
 
 def matches_nothing(term):
@@ -166,9 +170,9 @@ def suggested_query(reading):
     letters away (what a search that found nothing offers); None when no word is replaced."""
     if reading is None:
         return None
-    synonyms = synonym_table()
-    unknown = [term.words for term in reading.terms if matches_nothing(term)][:MAX_RESPELLED]
-    spellings = closest_spellings(unknown, synonyms, lambda word: max(1, len(word) // 2))
+    spellings = closest_spellings(
+        unknown_words(reading.terms), synonym_table(), lambda word: max(1, len(word) // 2)
+    )
     suggestion = " ".join(spellings.get(term.words) or term.words for term in reading.terms)
     return None if suggestion == reading.searched else suggestion
 
