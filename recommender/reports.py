@@ -29,7 +29,7 @@ def bars_by_label(path, figures, *, title, ylabel="precision@10"):
     first = figures[variants[0]]
     labels = sorted(first, key=lambda label: (-first[label], label))
     width = 0.8 / len(variants)
-    figure, axes = plt.subplots(figsize=(max(8, 0.5 * len(labels)), 5))
+    figure, axes = plt.subplots(figsize=(max(8, 0.5 * len(labels)) + 3, 5))  # + the legend
     positions = np.arange(len(labels))
     for number, variant in enumerate(variants):
         values = [figures[variant].get(label, np.nan) for label in labels]
