@@ -103,7 +103,6 @@ def home(request):
             "reading": results.reading,
             "every_word": results.every_word,
             "suggestion": suggestion,
-            "suggestion_query": suggestion and query_with(request, q=suggestion),
             "filtered": bool(filters),
             "page": page,
             "facets": facet_choices(products, form),
@@ -117,15 +116,6 @@ def home(request):
         },
         status=400 if form.has_error("q") else 200,
     )
-
-
-def query_with(request, **values):
-    """The request's query string ("?..."), `values` set and without its page."""
-    query = request.GET.copy()
-    query.pop("page", None)
-    for name, value in values.items():
-        query[name] = value
-    return "?" + query.urlencode()
 
 
 def look_alikes(results, suggestion, filters):
