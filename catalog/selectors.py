@@ -11,6 +11,13 @@ from .models import Product, ProductImage
 from .search import ReadQuery, matching_products, plain_text, read_query
 
 FACETS = ["gender", "master_category", "article_type", "base_colour"]
+# What the pages call each facet.
+FACET_LABELS = {
+    "gender": "Gender",
+    "master_category": "Category",
+    "article_type": "Type",
+    "base_colour": "Colour",
+}
 
 
 @dataclass(frozen=True)

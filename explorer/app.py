@@ -32,6 +32,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.core.paginator import Paginator  # noqa: E402
 
 from catalog.selectors import (  # noqa: E402
+    FACET_LABELS,
     FACETS,
     CatalogueFilters,
     facet_counts,
@@ -41,16 +42,10 @@ from catalog.selectors import (  # noqa: E402
 from recommender.photo_query import Box  # noqa: E402
 from recommender.selectors import photo_checked, search_by_image, similar_products  # noqa: E402
 
-PAGE = 25  # products a grid shows, as the shop's pages
+PAGE = settings.CATALOG_PAGE_SIZE  # products a grid shows, as the shop's pages
 COLUMNS = 5
 TRAIL = 8  # products the trail keeps, as the shop's
 SIDES = {"A": (True, True), "B": (False, False)}  # default (expansion, floor) of each side
-FACET_LABELS = {
-    "gender": "Gender",
-    "master_category": "Category",
-    "article_type": "Type",
-    "base_colour": "Colour",
-}
 REPORT_DIR = settings.VAR_DIR / "report"
 
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from catalog.search import suggested_query
 from catalog.selectors import (
+    FACET_LABELS,
     FACETS,
     facet_counts,
     price_range,
@@ -40,12 +41,6 @@ from .trail import TRAIL_BACK, trail_keep, trail_of
 LOOK_RESULTS = 10  # products a text search shows as found by look
 # Pages of results a search by photo lists: k = PHOTO_SEARCH_PAGES * CATALOG_PAGE_SIZE.
 PHOTO_SEARCH_PAGES = 4
-FACET_LABELS = {
-    "gender": "Gender",
-    "master_category": "Category",
-    "article_type": "Type",
-    "base_colour": "Colour",
-}
 
 
 def favicon(request):
