@@ -56,32 +56,35 @@ def shopper_photos(folder):
 def view_features(embedder, paths, batch_size=32, progress=True):
     """(n, views, descriptor size) float32 photo-head inputs of each of the head_views of photo
     files (kinds.head_inputs): how the photo head learns a shopper's photo."""
-    features = []
-    for batch in tqdm(
-        list(chunked(paths, batch_size)),
-        desc="Describing photos' views",
-        unit=" batches",
-        disable=not progress,
-    ):
-        features.append(head_inputs(embedder, read_photos(batch)))
-    return np.concatenate(features).astype(np.float32)
+    return described_in_batches(
+        paths, lambda photos: head_inputs(embedder, photos), batch_size, progress
+    )
 
 
 def photo_features(embedder, paths, batch_size=32, progress=True, stage=None):
     """(n, descriptor size) float32 inputs of the photo head (kinds.plain_descriptors) for
     photo files, each RGB PIL photo passed through `stage` first when given."""
-    features = []
-    for batch in tqdm(
-        list(chunked(paths, batch_size)),
-        desc="Describing photos",
-        unit=" batches",
-        disable=not progress,
-    ):
-        photos = read_photos(batch)
-        features.append(
-            plain_descriptors(embedder, [stage(p) for p in photos] if stage else photos)
+    return described_in_batches(
+        paths,
+        lambda photos: plain_descriptors(embedder, [stage(p) for p in photos] if stage else photos),
+        batch_size,
+        progress,
+    )
+
+
+def described_in_batches(paths, describe, batch_size, progress):
+    """describe(RGB PIL photos) of photo files read batch_size at a time, concatenated, as
+    float32."""
+    features = [
+        describe(read_photos(batch))
+        for batch in tqdm(
+            list(chunked(paths, batch_size)),
+            desc="Describing photos",
+            unit=" batches",
+            disable=not progress,
         )
-    return np.vstack(features).astype(np.float32)
+    ]
+    return np.concatenate(features).astype(np.float32)
 
 
 def background_patches(paths, seed=0):
