@@ -422,11 +422,14 @@ def products_looking_like(*, product_ids, k, filters=None, exclude=None):
         return []
     mean = np.mean(vectors, axis=0)
     mean /= np.linalg.norm(mean) or 1.0
-    photos = ProductImage.objects.filter(product__is_active=True).exclude(product__in=product_ids)
+    image_ids = None  # every photo; restricted only for `exclude` (a read of all photo ids)
     if exclude is not None:
+        photos = ProductImage.objects.filter(product__is_active=True)
         photos = photos.exclude(product__in=exclude.values("pk"))
-    image_ids = np.array(photos.values_list("id", flat=True), np.int64)
-    return nearest_products(mean, k=k, filters=filters, image_ids=image_ids)
+        image_ids = np.array(photos.values_list("id", flat=True), np.int64)
+    seen = {seed.pk for seed in seeds}
+    found = nearest_products(mean, k=k + len(seen), filters=filters, image_ids=image_ids)
+    return [result for result in found if result.product.pk not in seen][:k]
 
 
 LOOK_SEEDS = 5  # best text matches a search by look from text starts from
