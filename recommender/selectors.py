@@ -32,12 +32,16 @@ from .models import ImageEmbedding, PhotoEmbedding
 
 logger = logging.getLogger(__name__)
 
-# When the best product is of another kind than the photo's and scores at least NEAR_MATCH_SCORE,
-# and this much above the best of the photo's kind, it is the very product photographed, whose kind
-# the head got wrong: its own kind leads the page instead. 99% of real photos' best scores are
-# under 0.835 (docs/benchmarks.md, "Search by photo on real photos").
+# When the best product is of another kind than the photo's, NEAR_MATCH_MARGIN above the best of
+# the photo's kind, and either scores at least NEAR_MATCH_SCORE or stands apart (at least
+# APART_SCORE and APART_MARGIN above the second-best product), it is the very product
+# photographed, whose kind the head got wrong: its own kind leads the page instead. 99% of real
+# photos' best scores are under 0.835, and 95% are less than 0.056 above their second best
+# (docs/benchmarks.md, "Search by photo on real photos").
 NEAR_MATCH_MARGIN = 0.05
 NEAR_MATCH_SCORE = 0.85
+APART_SCORE = 0.70
+APART_MARGIN = 0.05
 
 
 # The engine's filters are the catalogue's: one definition for the grid, the API and the search.
@@ -135,12 +139,15 @@ def products_of_kind(query, image_ids, k, filters):
 
 def is_near_match(everything, same_kind):
     """Whether the best of `everything` (SimilarProducts, best first) is of another kind than
-    the `same_kind` results and scores at least NEAR_MATCH_SCORE and NEAR_MATCH_MARGIN above
-    their best: the very product photographed, whose kind the head got wrong."""
+    the `same_kind` results, NEAR_MATCH_MARGIN above their best, and scores at least
+    NEAR_MATCH_SCORE or stands apart from the second best (APART_SCORE, APART_MARGIN): the very
+    product photographed, whose kind the head got wrong."""
     if not everything or everything[0].product.pk in {r.product.pk for r in same_kind}:
         return False
-    best_of_kind = same_kind[0].score if same_kind else -np.inf
-    return everything[0].score >= max(best_of_kind + NEAR_MATCH_MARGIN, NEAR_MATCH_SCORE)
+    best, best_of_kind = everything[0].score, same_kind[0].score if same_kind else -np.inf
+    second = everything[1].score if len(everything) > 1 else np.inf
+    stands_apart = best >= APART_SCORE and best - second >= APART_MARGIN
+    return best >= best_of_kind + NEAR_MATCH_MARGIN and (best >= NEAR_MATCH_SCORE or stands_apart)
 
 
 def trusted_kind(query):

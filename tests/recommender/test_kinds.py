@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from catalog.models import Product
 from recommender import floors, kinds, selectors
 from recommender.embedding import embed_photo_query, fingerprint
 from recommender.kind_training import (
@@ -16,6 +17,7 @@ from recommender.kind_training import (
 from recommender.kinds import KINDS, Classifier, KindHead
 from recommender.photo_query import Box, IncompleteBox, PhotoQuery
 from recommender.preprocessing import INPUT_SIZE
+from recommender.selectors import SimilarProduct
 from tests.recommender.helpers import demo_photo
 
 
@@ -179,7 +181,7 @@ def scores_for(kind, probability):
 def test_a_trusted_kind_comes_first_and_the_rest_follow_as_not_relevant(
     catalogue, kind_heads, monkeypatch
 ):
-    monkeypatch.setattr(selectors, "NEAR_MATCH_SCORE", 2.0)  # no product of another kind is near
+    monkeypatch.setattr(selectors, "is_near_match", lambda *_: False)
     kind_heads(head_of("shoes", "other", ["Casual Shoes", "Tshirts", "Watches"]))
     results = selectors.search_by_photo_query(
         tshirt_photo_query(catalogue, scores_for("shoes", 0.9)), k=20
@@ -202,6 +204,26 @@ def test_the_very_product_photographed_leads_with_its_own_kind_whatever_the_head
     assert results[0].score >= max(best_shoe.score + selectors.NEAR_MATCH_MARGIN, 0.85)
     assert [r.product.article_type for r in results[:12]] == ["Tshirts"] * 12
     assert all(r.relevant for r in results[:12]) and not any(r.relevant for r in results[12:])
+
+
+def ranked(*scores):
+    return [SimilarProduct(Product(pk=n + 1), score) for n, score in enumerate(scores)]
+
+
+@pytest.mark.parametrize(
+    "best, second, best_of_kind, near",
+    [
+        (0.90, 0.89, 0.60, True),  # as close as a catalogue photo
+        (0.75, 0.69, 0.60, True),  # below that, but well apart from every other product
+        (0.75, 0.73, 0.60, False),  # among look-alikes, as the best of a real photo is
+        (0.65, 0.50, 0.40, False),  # apart, but not close enough to be the product itself
+        (0.90, 0.60, 0.87, False),  # the photo's own kind is as close
+    ],
+)
+def test_a_near_match_is_very_close_or_stands_apart(best, second, best_of_kind, near):
+    everything = ranked(best, second)
+    same_kind = [SimilarProduct(Product(pk=99), best_of_kind)]
+    assert selectors.is_near_match(everything, same_kind) is near
 
 
 def test_a_near_match_of_a_kind_the_head_does_not_rank_leaves_the_vectors_to_rank(
@@ -233,7 +255,7 @@ def test_without_a_kind_head_the_vectors_rank(catalogue, kind_heads):
 def test_a_product_whose_article_type_is_edited_moves_to_its_new_kind(
     catalogue, kind_heads, monkeypatch
 ):
-    monkeypatch.setattr(selectors, "NEAR_MATCH_SCORE", 2.0)  # no product of another kind is near
+    monkeypatch.setattr(selectors, "is_near_match", lambda *_: False)
     kind_heads(head_of("shoes", "other", ["Casual Shoes", "Tshirts", "Watches"]))
     query = tshirt_photo_query(catalogue, scores_for("shoes", 0.9))
     watch = next(product for product in catalogue if product.article_type == "Watches")
