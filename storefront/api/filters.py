@@ -72,12 +72,14 @@ class ProductFilter(django_filters.FilterSet):
         data = self.form.cleaned_data
         if not all(data.get("ordering") or []):  # "name,,price": an empty field name
             raise serializers.ValidationError({"ordering": ["A field name is empty."]})
-        products = product_search(
+        results = product_search(
             query=data.get("q"),
             filters=catalogue_filters(data),
             products=self.of_status(queryset, data.get("status") or "active"),
-        ).products
-        return self.filters["ordering"].filter(products, data.get("ordering"))
+        )
+        if self.request is not None:
+            self.request.search_results = results  # for the page's "search" (ProductPagination)
+        return self.filters["ordering"].filter(results.products, data.get("ordering"))
 
     def of_status(self, products, status):
         """The products of a ?status= (active, inactive, all); raises a ValidationError (400) when a

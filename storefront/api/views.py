@@ -74,6 +74,54 @@ class ProductPagination(PageNumberPagination):
             parameter["schema"]["minimum"] = 1
         return parameters
 
+    def get_paginated_response(self, data):
+        """DRF's page, with how the search read ?q= ("search": search_reading)."""
+        response = super().get_paginated_response(data)
+        response.data["search"] = search_reading(getattr(self.request, "search_results", None))
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["search"] = SEARCH_READING_SCHEMA
+        return paginated
+
+
+SEARCH_READING_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "description": "How ?q= was read; null without words to search for.",
+    "required": ["searchedFor", "respelled", "everyWord"],
+    "properties": {
+        "searchedFor": {
+            "type": "string",
+            "description": "The words searched for, respelled ones as used.",
+            "example": "blue shirt",
+        },
+        "respelled": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Each typed word that matched no product, with the word used instead.",
+            "example": {"shrit": "shirt"},
+        },
+        "everyWord": {
+            "type": "boolean",
+            "description": "False when no product has every word: these have some of them.",
+        },
+    },
+}
+
+
+def search_reading(results):
+    """The "search" of a product page: how a search (catalog.selectors.SearchResults, or None)
+    read its query, or None when it had no words."""
+    if results is None or results.reading is None:
+        return None
+    return {
+        "searchedFor": results.reading.searched,
+        "respelled": dict(results.reading.respelled),
+        "everyWord": results.every_word,
+    }
+
 
 class ProductViewSet(viewsets.ModelViewSet):
     """Anyone reads the active catalogue; staff also see inactive products, and write."""

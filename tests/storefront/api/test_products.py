@@ -99,6 +99,27 @@ def test_the_list_filters_like_the_shop_grid(anonymous):
     assert names(anonymous.get(LIST, {"q": "watch"})) == ["Black watch"]
 
 
+def test_the_list_says_how_it_read_the_search(anonymous):
+    ProductFactory(name="Blue shirt", article_type="Shirts", base_colour="Blue")
+    ProductFactory(name="Red dress", article_type="Dresses", base_colour="Red")
+    respelled = anonymous.get(LIST, {"q": "blue shrit"})
+    assert names(respelled) == ["Blue shirt"]
+    assert respelled.json()["search"] == {
+        "searchedFor": "blue shirt",
+        "respelled": {"shrit": "shirt"},
+        "everyWord": True,
+    }
+    some_words = anonymous.get(LIST, {"q": "blue dress"}).json()
+    assert some_words["count"] == 2
+    assert some_words["search"] == {
+        "searchedFor": "blue dress",
+        "respelled": {},
+        "everyWord": False,
+    }
+    assert anonymous.get(LIST).json()["search"] is None
+    assert anonymous.get(LIST, {"q": "!!!"}).json()["search"] is None
+
+
 def test_an_unknown_filter_value_gives_no_results(anonymous):
     ProductFactory()
     assert names(anonymous.get(LIST, {"gender": "Martians"})) == []
