@@ -113,16 +113,17 @@ def search_by_photo_query(query, *, k=25, filters=None, floor=True):
     the relevance floor (above_floor) unless `floor` is False: then only those of another kind
     than the trusted one are not relevant."""
     marked = (lambda results: above_floor(results, "search_by_photo")) if floor else list
-    everything = nearest_products(query.vectors, k=k, filters=filters)
+    # Two at least: whether the best stands apart (is_near_match) must not depend on k.
+    everything = nearest_products(query.vectors, k=max(k, 2), filters=filters)
     kind = trusted_kind(query)
     if kind is None:
-        return marked(everything)
+        return marked(everything[:k])
     photo_kinds = indexed_photo_kinds()
     same_kind = products_of_kind(query, photo_kinds.photos_of(kind), k, filters)
     if is_near_match(everything, same_kind):
         kind = photo_kinds.kind_of_product(everything[0].product)
         if kind == OTHER:
-            return marked(everything)
+            return marked(everything[:k])
         same_kind = products_of_kind(query, photo_kinds.photos_of(kind), k, filters)
     found = {result.product.pk for result in same_kind}
     rest = [
@@ -140,12 +141,13 @@ def products_of_kind(query, image_ids, k, filters):
 def is_near_match(everything, same_kind):
     """Whether the best of `everything` (SimilarProducts, best first) is of another kind than
     the `same_kind` results, NEAR_MATCH_MARGIN above their best, and scores at least
-    NEAR_MATCH_SCORE or stands apart from the second best (APART_SCORE, APART_MARGIN): the very
-    product photographed, whose kind the head got wrong."""
+    NEAR_MATCH_SCORE or stands apart from the second best (APART_SCORE, APART_MARGIN; a product
+    alone under the filters stands apart): the very product photographed, whose kind the head
+    got wrong."""
     if not everything or everything[0].product.pk in {r.product.pk for r in same_kind}:
         return False
     best, best_of_kind = everything[0].score, same_kind[0].score if same_kind else -np.inf
-    second = everything[1].score if len(everything) > 1 else np.inf
+    second = everything[1].score if len(everything) > 1 else -np.inf  # alone: apart
     stands_apart = best >= APART_SCORE and best - second >= APART_MARGIN
     return best >= best_of_kind + NEAR_MATCH_MARGIN and (best >= NEAR_MATCH_SCORE or stands_apart)
 

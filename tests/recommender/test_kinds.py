@@ -211,19 +211,46 @@ def ranked(*scores):
 
 
 @pytest.mark.parametrize(
-    "best, second, best_of_kind, near",
+    "scores, best_of_kind, near",
     [
-        (0.90, 0.89, 0.60, True),  # as close as a catalogue photo
-        (0.75, 0.69, 0.60, True),  # below that, but well apart from every other product
-        (0.75, 0.73, 0.60, False),  # among look-alikes, as the best of a real photo is
-        (0.65, 0.50, 0.40, False),  # apart, but not close enough to be the product itself
-        (0.90, 0.60, 0.87, False),  # the photo's own kind is as close
+        ((0.90, 0.89), 0.60, True),  # as close as a catalogue photo
+        ((0.75, 0.69), 0.60, True),  # below that, but well apart from every other product
+        ((0.75,), 0.60, True),  # alone under the filters: apart from every other
+        ((0.75, 0.73), 0.60, False),  # among look-alikes, as the best of a real photo is
+        ((0.65, 0.50), 0.40, False),  # apart, but not close enough to be the product itself
+        ((0.90, 0.60), 0.87, False),  # the photo's own kind is as close
     ],
 )
-def test_a_near_match_is_very_close_or_stands_apart(best, second, best_of_kind, near):
-    everything = ranked(best, second)
+def test_a_near_match_is_very_close_or_stands_apart(scores, best_of_kind, near):
+    everything = ranked(*scores)
     same_kind = [SimilarProduct(Product(pk=99), best_of_kind)]
     assert selectors.is_near_match(everything, same_kind) is near
+
+
+def blurred(query, similarity, seed=0):
+    """The query with each vector turned away from itself to this cosine."""
+    rng = np.random.default_rng(seed)
+    turned = []
+    for vector in np.atleast_2d(query.vectors):
+        other = rng.standard_normal(vector.shape).astype(np.float32)
+        other -= (other @ vector) * vector
+        other /= np.linalg.norm(other)
+        turned.append(similarity * vector + np.sqrt(1 - similarity**2) * other)
+    return PhotoQuery(np.stack(turned).astype(np.float32), query.kind_scores)
+
+
+def test_a_near_match_that_stands_apart_leads_whatever_k_is(catalogue, kind_heads):
+    kind_heads(head_of("shoes", "other", ["Casual Shoes", "Tshirts", "Watches"]))
+    photographed = next(p for p in catalogue if p.article_type == "Tshirts")
+    query = blurred(tshirt_photo_query(catalogue, scores_for("shoes", 0.9)), 0.78)
+    everything = selectors.nearest_products(query.vectors, k=2)
+    assert everything[0].product == photographed
+    assert selectors.APART_SCORE <= everything[0].score < selectors.NEAR_MATCH_SCORE
+    assert everything[0].score - everything[1].score >= selectors.APART_MARGIN
+    for k in (1, 2, 25):
+        results = selectors.search_by_photo_query(query, k=k)
+        assert len(results) == k
+        assert results[0].product == photographed and results[0].relevant
 
 
 def test_a_near_match_of_a_kind_the_head_does_not_rank_leaves_the_vectors_to_rank(
