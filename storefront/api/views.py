@@ -83,6 +83,7 @@ class ProductPagination(PageNumberPagination):
     def get_paginated_response_schema(self, schema):
         paginated = super().get_paginated_response_schema(schema)
         paginated["properties"]["search"] = SEARCH_READING_SCHEMA
+        paginated["required"].append("search")
         return paginated
 
 
@@ -100,12 +101,14 @@ SEARCH_READING_SCHEMA = {
         "respelled": {
             "type": "object",
             "additionalProperties": {"type": "string"},
-            "description": "Each typed word that matched no product, with the word used instead.",
+            "description": "Each word read (lowercased) that matched no product, with the word "
+            "used instead.",
             "example": {"shrit": "shirt"},
         },
         "everyWord": {
             "type": "boolean",
-            "description": "False when no product has every word: these have some of them.",
+            "description": "False when no product had every word: those listed have some of "
+            "them. With no results, nothing matched either way.",
         },
     },
 }
