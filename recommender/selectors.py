@@ -146,7 +146,8 @@ def is_near_match(everything, same_kind):
     got wrong."""
     if not everything or everything[0].product.pk in {r.product.pk for r in same_kind}:
         return False
-    best, best_of_kind = everything[0].score, same_kind[0].score if same_kind else -np.inf
+    best = everything[0].score
+    best_of_kind = same_kind[0].score if same_kind else -np.inf
     second = everything[1].score if len(everything) > 1 else -np.inf  # alone: apart
     stands_apart = best >= APART_SCORE and best - second >= APART_MARGIN
     return best >= best_of_kind + NEAR_MATCH_MARGIN and (best >= NEAR_MATCH_SCORE or stands_apart)
